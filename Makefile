@@ -1,0 +1,49 @@
+# orderflow — the two commands a new machine needs are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck template-check unit integration build schemas events clean
+
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+## demo: start the local cloud, place sample orders over HTTP, print the report
+demo: $(STAMP)
+	$(BIN)/python -m tools.localcloud demo $(ARGS)
+
+## test: lint, type-check, validate the template and run the whole suite
+test: lint typecheck template-check
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Every function has a handler.py, so each function folder is type-checked on its own.
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/shared tools tests
+	for fn in functions/*/; do $(BIN)/mypy "$$fn" || exit 1; done
+
+template-check: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --template template.yaml
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml
+
+## schemas: regenerate the JSON Schemas in schemas/ from the event models
+schemas: $(STAMP)
+	$(BIN)/python -m tools.generate_schemas
+
+clean:
+	rm -rf $(VENV) .aws-sam .localcloud .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""orderflow: the event contracts and the small helpers every function shares."""

@@ -1,0 +1,43 @@
+"""Idempotency on DynamoDB through Powertools, keyed on the producer's `metadata.event_id`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from orderflow.settings import IdempotencySettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@cache
+def event_idempotency_config(ttl_seconds: int = 24 * 60 * 60) -> IdempotencyConfig:
+    """One config per container: handlers call `register_lambda_context` on it before the batch."""
+    return IdempotencyConfig(
+        event_key_jmespath="metadata.event_id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=ttl_seconds,
+    )
+
+
+@cache
+def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
+    """The persistence layer (it creates its DynamoDB client), built on first use."""
+    return DynamoDBPersistenceLayer(table_name=table_name)
+
+
+def idempotent_on_event_id(func: F, settings: IdempotencySettings, data_keyword_argument: str = "event") -> F:
+    """Wrap `func` so a second call with the same `metadata.event_id` returns the first result."""
+    wrapped: F = idempotent_function(
+        data_keyword_argument=data_keyword_argument,
+        persistence_store=persistence_layer(settings.idempotency_table_name),
+        config=event_idempotency_config(settings.idempotency_ttl_seconds),
+    )(func)
+    return wrapped

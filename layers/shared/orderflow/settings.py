@@ -1,0 +1,22 @@
+"""Configuration from the environment, one small model per concern; the template sets the variables."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class _FromEnvironment(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+
+class BusSettings(_FromEnvironment):
+    event_bus_name: str
+
+
+class IdempotencySettings(_FromEnvironment):
+    idempotency_table_name: str
+    idempotency_ttl_seconds: int = 24 * 60 * 60
+
+
+class OrdersTableSettings(_FromEnvironment):
+    orders_table_name: str

@@ -1,0 +1,49 @@
+"""Shared test setup: import paths, a fake AWS environment, and moto."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Lambda puts the layer on /opt/python and the function on /var/task; tests mirror both.
+for path in [REPO_ROOT, REPO_ROOT / "layers" / "shared", *sorted((REPO_ROOT / "functions").glob("*/"))]:
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+# Never reach a real AWS account, whatever the machine's configuration says.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "orderflow",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(variable, None)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """moto for every AWS call in the test, with orderflow's cached clients reset around it."""
+    from moto import mock_aws
+
+    from orderflow.aws import reset_clients
+    from orderflow.idempotency import persistence_layer
+
+    reset_clients()
+    persistence_layer.cache_clear()
+    with mock_aws():
+        yield
+    reset_clients()
+    persistence_layer.cache_clear()

@@ -1,0 +1,77 @@
+"""Factories for orders and events, and the AWS delivery shapes around them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from orderflow.catalog import Address, LineItem, OrderPlaced, OrderPlacedData
+from orderflow.envelope import Event
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def an_address(**overrides: Any) -> Address:
+    values = {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London", "postal_code": "N1 9GU", "country": "GB"}
+    return Address(**(values | overrides))
+
+
+def an_order_placed(order_id: str | None = None, **overrides: Any) -> OrderPlaced:
+    order_id = order_id or f"ord-{uuid.uuid4().hex[:12]}"
+    items = overrides.pop("items", [LineItem(sku="SKU-RED-MUG", quantity=2, unit_price_cents=1250)])
+    values: dict[str, Any] = {
+        "order_id": order_id,
+        "customer_id": "cust-42",
+        "items": items,
+        "currency": "EUR",
+        "total_cents": sum(item.quantity * item.unit_price_cents for item in items),
+        "payment_token": "tok_visa",
+        "shipping_address": an_address(),
+    }
+    data = OrderPlacedData(**(values | overrides))
+    return OrderPlaced.create(data, correlation_id=order_id, producer="orders-api")
+
+
+def eventbridge_event(event: Event, bus_name: str = "orderflow-bus") -> dict[str, Any]:
+    """The event as EventBridge delivers it to a target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": event.DETAIL_TYPE,
+        "source": event.SOURCE,
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": json.loads(event.detail()),
+    }
+
+
+def sqs_record(body: str, queue_name: str = "orderflow-queue") -> dict[str, Any]:
+    """One SQS record as Lambda's event source mapping delivers it."""
+    message_id = str(uuid.uuid4())
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"handle-{message_id}",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1700000000000",
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": "1700000000001",
+        },
+        "messageAttributes": {},
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
+        "awsRegion": REGION,
+    }
+
+
+def sqs_event(*bodies: Event | str) -> dict[str, Any]:
+    """An SQS batch whose bodies are EventBridge events (or raw strings, for malformed records)."""
+    records = [sqs_record(body if isinstance(body, str) else json.dumps(eventbridge_event(body))) for body in bodies]
+    return {"Records": records}
