@@ -1,0 +1,47 @@
+"""How a service concludes a saga command: publish its facts, then answer the task token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from orderflow.callback import send_task_failure, send_task_success
+from orderflow.envelope import Command, Event
+from orderflow.publisher import EventPublisher
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """What applying a command produced: facts to publish and the answer for the saga."""
+
+    facts: list[Event] = field(default_factory=list)
+    output: BaseModel | dict[str, Any] | None = None
+    error: str | None = None  # a named business error (OutOfStock, PaymentDeclined, ...)
+    cause: str = ""
+
+    @classmethod
+    def succeeded(cls, output: BaseModel | dict[str, Any], *facts: Event) -> CommandOutcome:
+        return cls(facts=list(facts), output=output)
+
+    @classmethod
+    def failed(cls, error: str, cause: str, *facts: Event) -> CommandOutcome:
+        return cls(facts=list(facts), error=error, cause=cause)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def conclude(command: Command, outcome: CommandOutcome, publisher: EventPublisher) -> bool:
+    """Publish the facts first (a crash before the answer re-publishes the same ids), then answer.
+
+    Returns False when the saga no longer waits for this token (logged and dropped).
+    """
+    if outcome.facts:
+        publisher.publish(outcome.facts)
+    token = command.metadata.task_token
+    if outcome.error is not None:
+        return send_task_failure(token, outcome.error, outcome.cause)
+    return send_task_success(token, outcome.output if outcome.output is not None else {})
