@@ -49,6 +49,18 @@ class Template:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {lid: res for lid, res in self.resources.items() if res["Type"] == resource_type}
 
+    def local_path(self, translated_id: str) -> Path | None:
+        """The local code or definition path behind a translated resource (layers get a hash suffix)."""
+        if translated_id in self.local_paths:
+            return self.local_paths[translated_id]
+        for sam_id, path in self.local_paths.items():
+            if (
+                translated_id.startswith(sam_id)
+                and self.sam["Resources"][sam_id]["Type"] == "AWS::Serverless::LayerVersion"
+            ):
+                return path
+        return None
+
     @property
     def parameter_defaults(self) -> dict[str, Any]:
         return {name: spec.get("Default") for name, spec in self.sam.get("Parameters", {}).items()}
@@ -62,19 +74,28 @@ def decode_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return dict(template)
 
 
-def translate(sam: dict[str, Any], parameter_values: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Path]]:
+def translate(
+    sam: dict[str, Any], base_dir: Path = REPO_ROOT, parameter_values: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Path]]:
     """Run the SAM transform offline; returns the CloudFormation and the swapped local paths."""
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
     prepared = copy.deepcopy(sam)
     local_paths: dict[str, Path] = {}
+    global_code_uri = prepared.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
     for logical_id, resource in prepared.get("Resources", {}).items():
-        prop = _LOCAL_PATH_PROPERTIES.get(resource.get("Type", ""))
-        value = resource.get("Properties", {}).get(prop) if prop else None
-        if prop and isinstance(value, str):
-            local_paths[logical_id] = (REPO_ROOT / value).resolve()
-            resource["Properties"][prop] = dict(_PLACEHOLDER_S3)
+        resource_type = resource.get("Type", "")
+        prop = _LOCAL_PATH_PROPERTIES.get(resource_type)
+        if prop is None:
+            continue
+        properties = resource.setdefault("Properties", {})
+        value = properties.get(prop)
+        if value is None and resource_type == "AWS::Serverless::Function":
+            value = global_code_uri
+        if isinstance(value, str):
+            local_paths[logical_id] = (base_dir / value).resolve()
+            properties[prop] = dict(_PLACEHOLDER_S3)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     translator = Translator(managed_policy_map={}, sam_parser=Parser())
     try:
@@ -88,5 +109,5 @@ def translate(sam: dict[str, Any], parameter_values: dict[str, Any] | None = Non
 def load_template(path: Path = TEMPLATE_PATH) -> Template:
     """The decoded and translated template (cached: it does not change while we run)."""
     sam = decode_template(path)
-    cfn, local_paths = translate(sam)
+    cfn, local_paths = translate(sam, path.parent)
     return Template(sam=sam, cfn=cfn, local_paths=local_paths, path=path)
