@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck template-check unit integration build schemas events clean
+.PHONY: demo serve test lint typecheck template-check unit integration build schemas events clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ schemas: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .aws-sam .localcloud .mypy_cache .pytest_cache .ruff_cache
+
+## serve: run the local cloud on fixed ports (AWS APIs :5000, orders API :3000) until Ctrl-C
+serve: $(STAMP)
+	$(BIN)/python -m tools.localcloud serve $(ARGS)

@@ -192,6 +192,16 @@ class LocalCloud:
             "AWS_SECRET_ACCESS_KEY": "localcloud",
         }
 
+    def write_sam_env_vars(self, path: Path) -> Path:
+        """An `--env-vars` file so `sam local invoke` functions use this local cloud's resources."""
+        overrides = {
+            logical_id: {**runtime.spec.environment, "AWS_ENDPOINT_URL": self.endpoint}
+            for logical_id, runtime in self.functions.items()
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(overrides, indent=2, sort_keys=True) + "\n")
+        return path
+
     def ref(self, logical_id: str) -> Any:
         """The Ref value of a resource (queue URL, table name, topic ARN...)."""
         return self._ref(logical_id)

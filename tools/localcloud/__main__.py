@@ -1,0 +1,94 @@
+"""`python -m tools.localcloud demo|serve`: the local cloud from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from tools.localcloud.cloud import DEFAULT_TIME_SCALE, LocalCloud
+
+
+def parse_overrides(values: list[str]) -> dict[str, str]:
+    overrides = {}
+    for value in values:
+        name, _, setting = value.partition("=")
+        if not setting:
+            raise SystemExit(f"--parameter-override wants Name=Value, got {value!r}")
+        overrides[name] = setting
+    return overrides
+
+
+def print_endpoints(cloud: LocalCloud) -> None:
+    env_vars = cloud.write_sam_env_vars(cloud.work_dir / "env.json")
+    print(f"\nlocal cloud running: AWS APIs at {cloud.endpoint}, orders API at {cloud.api_url}")
+    shown = env_vars.relative_to(Path.cwd()) if env_vars.is_relative_to(Path.cwd()) else env_vars
+    print(f"sam local invoke: --env-vars {shown} --docker-network host")
+    print(f"  --parameter-overrides LocalEndpointUrl={cloud.endpoint}")
+    print("use it from another shell:")
+    for name, value in cloud.environment().items():
+        print(f"  export {name}={value}")
+    print(f"  curl {cloud.api_url}/orders/<order_id>")
+    print(f"  aws sqs list-queues; aws stepfunctions list-executions --state-machine-arn {cloud.ref('OrderSaga')}")
+    print("  aws cloudwatch describe-alarms --state-value ALARM")
+    print("Ctrl-C stops it.")
+
+
+def wait_for_interrupt() -> None:
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.localcloud", description=__doc__)
+    parser.add_argument("command", choices=["demo", "serve"], help="demo: run the main job and report; serve: just run")
+    parser.add_argument("--keep-running", action="store_true", help="demo: keep the local cloud up after the report")
+    parser.add_argument("--orders", type=int, default=8, help="demo: how many ordinary orders to place")
+    parser.add_argument("--moto-port", type=int, default=None, help="AWS APIs port (serve: 5000, demo: a free one)")
+    parser.add_argument(
+        "--api-port", type=int, default=None, help="orders HTTP API port (serve: 3000, demo: a free one)"
+    )
+    parser.add_argument(
+        "--time-scale", type=float, default=DEFAULT_TIME_SCALE, help="factor applied to visibility timeouts"
+    )
+    parser.add_argument(
+        "--parameter-override", action="append", default=[], metavar="Name=Value", help="template parameter"
+    )
+    args = parser.parse_args(argv)
+
+    overrides = {"StepTimeoutSeconds": "20", **parse_overrides(args.parameter_override)}
+    serving = args.command == "serve"
+    cloud = LocalCloud(
+        parameter_overrides=overrides,
+        moto_port=args.moto_port or (5000 if serving else None),
+        api_port=args.api_port or (3000 if serving else None),
+        time_scale=args.time_scale,
+    )
+    print("starting the local cloud from template.yaml ...", flush=True)
+    with cloud:
+        if args.command == "serve":
+            print_endpoints(cloud)
+            wait_for_interrupt()
+            return 0
+        from tools.localcloud.demo import run_demo
+
+        report = run_demo(cloud, happy_orders=args.orders)
+        print("\n".join(report.lines))
+        print()
+        if report.broken:
+            print(f"FAILED: {len(report.broken)} invariant(s) broken: {'; '.join(report.broken)}")
+        else:
+            print("OK: every invariant holds")
+        if args.keep_running:
+            print_endpoints(cloud)
+            wait_for_interrupt()
+        return 1 if report.broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The main job: run orderflow on the local cloud, place a batch of orders over HTTP, report, check invariants."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.localcloud.cloud import LocalCloud
+
+STOCK = {"SKU-RED-MUG": 20, "SKU-BLUE-MUG": 10, "SKU-TEAPOT": 5, "SKU-LAST-ONE": 1}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 Analytical Row",
+    "city": "London",
+    "postal_code": "N1 9GU",
+    "country": "GB",
+}
+
+
+@dataclass
+class Request:
+    """One HTTP request the demo makes, and what it expects to happen to the order."""
+
+    label: str
+    body: Any
+    expect_status: int
+    idempotency_key: str | None = None
+    expect_final: str | None = None  # CONFIRMED / CANCELLED for accepted orders
+    expect_reason: str | None = None
+    raw: bool = False  # body is sent as-is (malformed JSON)
+
+
+@dataclass
+class Response:
+    request: Request
+    status: int
+    body: Any
+
+    @property
+    def order_id(self) -> str | None:
+        return self.body.get("order_id") if isinstance(self.body, dict) else None
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+    def section(self, title: str) -> None:
+        self.lines.append("")
+        self.lines.append(title)
+        self.lines.append("-" * len(title))
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+
+    def check(self, invariant: str, holds: bool, detail: str = "") -> None:
+        self.lines.append(f"  [{'ok' if holds else 'BROKEN'}] {invariant}{f' ({detail})' if detail else ''}")
+        if not holds:
+            self.broken.append(invariant)
+
+
+def order_body(
+    *lines: tuple[str, int, int], token: str = "tok_visa", address: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "customer_id": f"cust-{uuid.uuid4().hex[:6]}",
+        "items": [{"sku": sku, "quantity": quantity, "unit_price_cents": price} for sku, quantity, price in lines],
+        "currency": "EUR",
+        "payment_token": token,
+        "shipping_address": address or ADDRESS,
+    }
+
+
+def sample_requests(happy_orders: int) -> list[Request]:
+    """A mix that exercises every path: confirmed, out of stock, declined, shipping refused, bad input, duplicates."""
+    requests = [
+        Request(
+            f"order {n + 1}",
+            order_body(
+                ("SKU-RED-MUG", 1 + n % 2, 1250), ("SKU-TEAPOT", 1, 3900) if n % 3 == 0 else ("SKU-BLUE-MUG", 1, 1100)
+            ),
+            201,
+            expect_final="CONFIRMED",
+        )
+        for n in range(happy_orders)
+    ]
+    repeated = order_body(("SKU-BLUE-MUG", 2, 1100))
+    requests += [
+        Request("last unit, first buyer", order_body(("SKU-LAST-ONE", 1, 9900)), 201, expect_final="CONFIRMED"),
+        Request(
+            "last unit, second buyer",
+            order_body(("SKU-LAST-ONE", 1, 9900)),
+            201,
+            expect_final="CANCELLED",
+            expect_reason="OUT_OF_STOCK",
+        ),
+        Request(
+            "more than in stock",
+            order_body(("SKU-TEAPOT", 50, 3900)),
+            201,
+            expect_final="CANCELLED",
+            expect_reason="OUT_OF_STOCK",
+        ),
+        Request(
+            "card declined",
+            order_body(("SKU-RED-MUG", 1, 1250), token="tok_declined"),
+            201,
+            expect_final="CANCELLED",
+            expect_reason="PAYMENT_DECLINED",
+        ),
+        Request(
+            "carrier refuses address",
+            order_body(("SKU-BLUE-MUG", 1, 1100), address={**ADDRESS, "postal_code": "00000"}),
+            201,
+            expect_final="CANCELLED",
+            expect_reason="SHIPPING_FAILED",
+        ),
+        Request("retry with same key", repeated, 201, idempotency_key="demo-key-1", expect_final="CONFIRMED"),
+        Request(
+            "retry with same key (duplicate)", repeated, 201, idempotency_key="demo-key-1", expect_final="CONFIRMED"
+        ),
+        Request("same key, different body", order_body(("SKU-BLUE-MUG", 3, 1100)), 422, idempotency_key="demo-key-1"),
+        Request("malformed JSON", "{not json", 400, raw=True),
+        Request("quantity zero", order_body(("SKU-RED-MUG", 0, 1250)), 422),
+        Request(
+            "missing address",
+            {k: v for k, v in order_body(("SKU-RED-MUG", 1, 1250)).items() if k != "shipping_address"},
+            422,
+        ),
+        Request("unknown currency format", {**order_body(("SKU-RED-MUG", 1, 1250)), "currency": "euro"}, 422),
+    ]
+    return requests
+
+
+def send(api_url: str, request: Request) -> Response:
+    data = (request.body if request.raw else json.dumps(request.body)).encode()
+    headers = {"Content-Type": "application/json"}
+    if request.idempotency_key:
+        headers["Idempotency-Key"] = request.idempotency_key
+    http_request = urllib.request.Request(f"{api_url}/orders", data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(http_request, timeout=30) as http_response:  # our own local server
+            return Response(request, http_response.status, json.loads(http_response.read() or b"null"))
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            body = json.loads(payload)
+        except json.JSONDecodeError:
+            body = payload.decode(errors="replace")
+        return Response(request, error.code, body)
+
+
+def get_json(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # our own local server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def inject_malformed_event(cloud: LocalCloud) -> None:
+    """One event that claims to be OrderPlaced but breaks the contract: it must fail alone into DLQs."""
+    cloud.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": cloud.ref("EventBus"),
+                "Source": "orderflow.orders",
+                "DetailType": "OrderPlaced",
+                "Detail": json.dumps({"metadata": {"event_id": "malformed-demo-event"}, "data": {"order_id": "???"}}),
+            }
+        ]
+    )
+
+
+def run_demo(cloud: LocalCloud, happy_orders: int = 8) -> Report:
+    """Place the sample orders, wait for quiet, and build the report with its invariant checks."""
+    from tools.localcloud import ledgers
+    from tools.localcloud import report as sections
+
+    report = Report()
+    ledgers.seed_stock(cloud, STOCK)
+    responses = [send(cloud.api_url, request) for request in sample_requests(happy_orders)]
+    inject_malformed_event(cloud)
+    waited = cloud.wait_until_quiet(timeout=300)
+
+    report.section("Requests")
+    accepted = [response for response in responses if response.status == 201]
+    for response in responses:
+        outcome = response.order_id or (
+            response.body.get("message") if isinstance(response.body, dict) else response.body
+        )
+        mark = "" if response.status == response.request.expect_status else "   <-- unexpected"
+        report.add(f"  {response.status}  {response.request.label:34} {str(outcome)[:90]}{mark}")
+    rejected = Counter(response.status for response in responses if response.status >= 400)
+    distinct = len({response.order_id for response in accepted})
+    by_status = ", ".join(f"{count} x {status}" for status, count in sorted(rejected.items()))
+    report.add(
+        f"  accepted {len(accepted)} ({distinct} distinct orders), rejected {sum(rejected.values())}: {by_status}"
+    )
+    report.add(f"  system quiet after {waited:.1f}s")
+
+    orders = {response.order_id: response for response in accepted if response.order_id}
+    views = {order_id: get_json(f"{cloud.api_url}/orders/{order_id}")[1] or {} for order_id in orders}
+    sections.report_orders(report, cloud, orders, views)
+    sections.report_consumers(report, cloud)
+    sections.report_notifications(report, cloud)
+    sections.report_alarms(report, cloud)
+    sections.report_audit_trail(report, cloud, orders)
+
+    report.section("Invariants")
+    report.check(
+        "every request got the status it should",
+        all(response.status == response.request.expect_status for response in responses),
+    )
+    sections.check_invariants(report, cloud, orders, views, STOCK)
+    return report
