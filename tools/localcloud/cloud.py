@@ -8,10 +8,11 @@ runs here with no change to this code.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -88,7 +89,7 @@ class LocalCloud:
         self.mappings: dict[str, EventSourceMapping] = {}
         self.bridges: list[Bridge] = []
         self.http_api: HttpApi | None = None
-        self._server: Any = None
+        self._server: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._clients: dict[str, Any] = {}
@@ -120,23 +121,38 @@ class LocalCloud:
 
     def start(self) -> LocalCloud:
         """Start moto, provision every resource, start functions, mappings, bridges and the API."""
-        from moto.server import ThreadedMotoServer
-
         if self.work_dir.exists():
             shutil.rmtree(self.work_dir / "logs", ignore_errors=True)
         (self.work_dir / "logs").mkdir(parents=True, exist_ok=True)
-        # moto's Step Functions interpreter calls the other services back on this port.
-        os.environ["MOTO_PORT"] = str(self.moto_port)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call otherwise
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
-        self._server.start()
-        self._configure_moto()
+        self._start_moto()
         try:
+            self._configure_moto()
             self._provision()
         except Exception:
             self.stop()
             raise
         return self
+
+    def _start_moto(self) -> None:
+        """moto's server in its own process: its own GIL, and its own MOTO_PORT (the Step Functions
+        interpreter calls the other services back on that port)."""
+        log = (self.work_dir / "logs" / "moto.log").open("a")
+        self._server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
+            env={**os.environ, "MOTO_PORT": str(self.moto_port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._server.poll() is not None:
+                raise RuntimeError(f"moto server exited; see {self.work_dir / 'logs' / 'moto.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"moto server did not answer on {self.endpoint}")
 
     def stop(self) -> None:
         self._stop.set()
@@ -149,7 +165,11 @@ class LocalCloud:
         for function in self.functions.values():
             function.stop()
         if self._server is not None:
-            self._server.stop()
+            self._server.terminate()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
             self._server = None
 
     def __enter__(self) -> LocalCloud:
@@ -486,7 +506,7 @@ class LocalCloud:
             for target in self.resolver.resolve(resource["Properties"].get("Targets", [])):
                 service = target["Arn"].split(":")[2]
                 if service == "sqs":
-                    targets.append(target)
+                    targets.append(_with_full_event_shape(target))
                     continue
                 # moto's EventBridge only delivers to SQS (and logs/buses): bridge the rest.
                 bridge_name = f"{self.stack_name}-bridge-{logical_id}-{target['Id']}"[:80]
@@ -756,6 +776,23 @@ class LocalCloud:
             if running["executions"]:
                 parts.append(f"{logical_id}: {len(running['executions'])} running executions")
         return "; ".join(parts) or "mappings or bridges busy"
+
+
+# moto's default target input drops the event's "account"; EventBridge delivers it.
+_EVENT_PATHS = {
+    name: f"$.{name}" for name in ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+}
+_EVENT_TEMPLATE = (
+    '{"version": "<version>", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}'
+)
+
+
+def _with_full_event_shape(target: dict[str, Any]) -> dict[str, Any]:
+    """A target that receives the whole event gets it in EventBridge's exact shape."""
+    if any(key in target for key in ("Input", "InputPath", "InputTransformer")):
+        return target
+    return {**target, "InputTransformer": {"InputPathsMap": _EVENT_PATHS, "InputTemplate": _EVENT_TEMPLATE}}
 
 
 def _dead_letter_arns(node: Any) -> Iterator[str]:

@@ -50,6 +50,7 @@ class CancellationReason(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     SHIPPING_FAILED = "SHIPPING_FAILED"
     STEP_TIMED_OUT = "STEP_TIMED_OUT"
+    STEP_FAILED = "STEP_FAILED"
 
 
 # --- order lifecycle ---------------------------------------------------------

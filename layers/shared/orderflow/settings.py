@@ -20,3 +20,7 @@ class IdempotencySettings(_FromEnvironment):
 
 class OrdersTableSettings(_FromEnvironment):
     orders_table_name: str
+
+
+class AuditTableSettings(_FromEnvironment):
+    audit_table_name: str

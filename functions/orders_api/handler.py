@@ -1,0 +1,131 @@
+"""orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/events (HTTP API v2)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from orders_api_intake import PlaceOrderRequest, new_order_id, place_order
+from orders_api_settings import get_settings
+from pydantic import ValidationError
+
+from orderflow.audit import AuditTable
+from orderflow.idempotency import persistence_layer
+from orderflow.orders_table import OrdersTable, UnknownOrderError
+from orderflow.publisher import EventPublisher, PublishError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
+
+# Same key + same body → the stored response; same key + another body → IdempotencyValidationError.
+REQUEST_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="idempotency_key", payload_validation_jmespath="request", expires_after_seconds=24 * 60 * 60
+)
+
+
+def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status.value, content_type="application/json", body=json.dumps(body))
+
+
+def _place(submission: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    request = PlaceOrderRequest.model_validate(submission["request"])
+    order_id = new_order_id(submission.get("idempotency_key"))
+    logger.set_correlation_id(order_id)
+    view = place_order(request, order_id, OrdersTable(settings.orders_table_name), EventPublisher(settings.event_bus_name))
+    return {
+        "order_id": view.order_id,
+        "status": view.status.value,
+        "total_cents": view.total_cents,
+        "currency": view.currency,
+        "links": {"self": f"/orders/{view.order_id}", "events": f"/orders/{view.order_id}/events"},
+    }
+
+
+@cache
+def _place_idempotently() -> Any:
+    """Built on first use: the persistence layer creates its DynamoDB client."""
+    return idempotent_function(
+        data_keyword_argument="submission",
+        persistence_store=persistence_layer(get_settings().idempotency_table_name),
+        config=REQUEST_IDEMPOTENCY,
+    )(_place)
+
+
+@app.post("/orders")
+@tracer.capture_method
+def post_order() -> Response[str]:
+    try:
+        body = json.loads(app.current_event.body or "")
+    except json.JSONDecodeError as error:
+        metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
+        return _json(HTTPStatus.BAD_REQUEST, {"message": f"body is not valid JSON: {error.msg}"})
+    try:
+        request = PlaceOrderRequest.model_validate(body)
+    except ValidationError as error:
+        metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
+        errors = [{"field": ".".join(str(part) for part in e["loc"]), "error": e["msg"]} for e in error.errors()]
+        return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "invalid order", "errors": errors})
+
+    key = app.current_event.get_header_value("idempotency-key", case_sensitive=False)
+    submission = {"idempotency_key": key, "request": request.model_dump(mode="json")}
+    try:
+        created = _place_idempotently()(submission=submission) if key else _place(submission)
+    except IdempotencyValidationError:
+        return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "Idempotency-Key was already used with a different body"})
+    except IdempotencyAlreadyInProgressError:
+        return _json(HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress; retry later"})
+    except (PublishError, ClientError):
+        # Nothing was recorded for the key, so retrying with the same key completes the same order.
+        logger.exception("Order could not be placed")
+        return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "the order could not be placed; retry with the same Idempotency-Key"})
+    metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
+    return _json(HTTPStatus.CREATED, created)
+
+
+@app.get("/orders/<order_id>")
+@tracer.capture_method
+def get_order(order_id: str) -> dict[str, Any]:
+    logger.set_correlation_id(order_id)
+    try:
+        return OrdersTable(get_settings().orders_table_name).get(order_id).public()
+    except UnknownOrderError:
+        raise NotFoundError(f"no order {order_id}") from None
+
+
+@app.get("/orders/<order_id>/events")
+@tracer.capture_method
+def get_order_events(order_id: str) -> dict[str, Any]:
+    logger.set_correlation_id(order_id)
+    settings = get_settings()
+    try:
+        OrdersTable(settings.orders_table_name).get(order_id)
+    except UnknownOrderError:
+        raise NotFoundError(f"no order {order_id}") from None
+    trail = AuditTable(settings.audit_table_name).trail(order_id)
+    events = [{**entry.model_dump(mode="json", exclude={"detail"}), "detail": json.loads(entry.detail)} for entry in trail]
+    return {"order_id": order_id, "events": events}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    REQUEST_IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

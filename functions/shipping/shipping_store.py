@@ -1,0 +1,83 @@
+"""The shipments table: one item per order, `pk=ORDER#<order id>`, `sk=SHIPMENT`, state CREATED or CANCELLED.
+
+A CANCELLED item without a shipment id is the tombstone a cancellation leaves
+when nothing was shipped: it refuses a late CreateShipment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orderflow import aws
+from orderflow.envelope import Contract
+
+
+class ShipmentState(StrEnum):
+    CREATED = "CREATED"
+    CANCELLED = "CANCELLED"
+
+
+class Shipment(Contract):
+    order_id: str
+    state: ShipmentState
+    shipment_id: str | None = None
+    tracking_number: str | None = None
+
+
+def _key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "SHIPMENT"}}
+
+
+class ShipmentsStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _dynamodb(self) -> Any:
+        return aws.client("dynamodb")
+
+    def get(self, order_id: str) -> Shipment | None:
+        item = self._dynamodb.get_item(TableName=self.table_name, Key=_key(order_id), ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return Shipment(
+            order_id=order_id,
+            state=ShipmentState(item["state"]["S"]),
+            shipment_id=item.get("shipment_id", {}).get("S"),
+            tracking_number=item.get("tracking_number", {}).get("S"),
+        )
+
+    def create(self, shipment: Shipment) -> bool:
+        """Record a new item; False when the order already has one."""
+        item = {**_key(shipment.order_id), "state": {"S": shipment.state.value}}
+        if shipment.shipment_id:
+            item["shipment_id"] = {"S": shipment.shipment_id}
+        if shipment.tracking_number:
+            item["tracking_number"] = {"S": shipment.tracking_number}
+        try:
+            self._dynamodb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def cancel(self, order_id: str) -> bool:
+        """CREATED → CANCELLED; False when it was not CREATED any more."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self.table_name,
+                Key=_key(order_id),
+                UpdateExpression="SET #state = :cancelled",
+                ConditionExpression="#state = :created",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":cancelled": {"S": "CANCELLED"}, ":created": {"S": "CREATED"}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
