@@ -44,7 +44,9 @@ def reserve_stock(command: ReserveInventory, store: InventoryStore) -> CommandOu
         if not result.lost_race:
             failed = InventoryReservationFailed.in_reaction_to(
                 command,
-                InventoryReservationFailedData(order_id=order_id, shortages=result.shortages, reason="insufficient stock"),
+                InventoryReservationFailedData(
+                    order_id=order_id, shortages=result.shortages, reason="insufficient stock"
+                ),
                 producer=PRODUCER,
             )
             cause = ", ".join(f"{s.sku}: {s.available} of {s.requested}" for s in result.shortages)

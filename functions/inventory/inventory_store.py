@@ -27,6 +27,10 @@ def _reservation_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": RESERVATION}}
 
 
+def _line_item(line: StockLine) -> dict[str, Any]:
+    return {"M": {"sku": {"S": line.sku}, "quantity": {"N": str(line.quantity)}}}
+
+
 @dataclass(frozen=True)
 class ReserveResult:
     reserved: bool
@@ -55,7 +59,10 @@ class InventoryStore:
         ).get("Item")
         if item is None:
             return None
-        lines = [StockLine(sku=line["M"]["sku"]["S"], quantity=int(line["M"]["quantity"]["N"])) for line in item["lines"]["L"]]
+        lines = [
+            StockLine(sku=line["M"]["sku"]["S"], quantity=int(line["M"]["quantity"]["N"]))
+            for line in item["lines"]["L"]
+        ]
         return Reservation(order_id=order_id, state=ReservationState(item["state"]["S"]), lines=lines)
 
     def reserve(self, order_id: str, lines: list[StockLine]) -> ReserveResult:
@@ -131,7 +138,9 @@ class InventoryStore:
             "Item": {
                 **_reservation_key(order_id),
                 "state": {"S": state.value},
-                "lines": {"L": [{"M": {"sku": {"S": l.sku}, "quantity": {"N": str(l.quantity)}}} for l in lines]},
+                "lines": {
+                    "L": [{"M": {"sku": {"S": line.sku}, "quantity": {"N": str(line.quantity)}}} for line in lines]
+                },
             },
             "ConditionExpression": "attribute_not_exists(pk)",
         }

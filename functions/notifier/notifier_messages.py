@@ -34,13 +34,23 @@ def notification_for(event: Notifiable) -> Notification:
     """The one notification this event sends."""
     order_id = event.order_id
     if isinstance(event, OrderConfirmed):
-        channel, subject, text = Channel.EMAIL, "Your order is confirmed", f"Order {order_id} is confirmed and on its way."
+        channel, subject, text = (
+            Channel.EMAIL,
+            "Your order is confirmed",
+            f"Order {order_id} is confirmed and on its way.",
+        )
     elif isinstance(event, OrderCancelled):
         channel, subject = Channel.EMAIL, "Your order was cancelled"
-        text = f"Order {order_id} was cancelled ({event.data.reason.value.replace('_', ' ').lower()}). You have not been charged."
+        why = event.data.reason.value.replace("_", " ").lower()
+        text = f"Order {order_id} was cancelled ({why}). Anything charged has been refunded."
     else:
         channel, subject = Channel.SMS, "Your parcel has shipped"
         text = f"Order {order_id} shipped with {event.data.carrier}, tracking {event.data.tracking_number}."
     return Notification(
-        order_id=order_id, event_id=event.event_id, event_type=event.DETAIL_TYPE, channel=channel, subject=subject, text=text
+        order_id=order_id,
+        event_id=event.event_id,
+        event_type=event.DETAIL_TYPE,
+        channel=channel,
+        subject=subject,
+        text=text,
     )

@@ -48,7 +48,9 @@ def _place(submission: dict[str, Any]) -> dict[str, Any]:
     request = PlaceOrderRequest.model_validate(submission["request"])
     order_id = new_order_id(submission.get("idempotency_key"))
     logger.set_correlation_id(order_id)
-    view = place_order(request, order_id, OrdersTable(settings.orders_table_name), EventPublisher(settings.event_bus_name))
+    view = place_order(
+        request, order_id, OrdersTable(settings.orders_table_name), EventPublisher(settings.event_bus_name)
+    )
     return {
         "order_id": view.order_id,
         "status": view.status.value,
@@ -88,13 +90,20 @@ def post_order() -> Response[str]:
     try:
         created = _place_idempotently()(submission=submission) if key else _place(submission)
     except IdempotencyValidationError:
-        return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "Idempotency-Key was already used with a different body"})
+        return _json(
+            HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "Idempotency-Key was already used with a different body"}
+        )
     except IdempotencyAlreadyInProgressError:
-        return _json(HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress; retry later"})
+        return _json(
+            HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress; retry later"}
+        )
     except (PublishError, ClientError):
         # Nothing was recorded for the key, so retrying with the same key completes the same order.
         logger.exception("Order could not be placed")
-        return _json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "the order could not be placed; retry with the same Idempotency-Key"})
+        return _json(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            {"message": "the order could not be placed; retry with the same Idempotency-Key"},
+        )
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
     return _json(HTTPStatus.CREATED, created)
 
@@ -119,7 +128,9 @@ def get_order_events(order_id: str) -> dict[str, Any]:
     except UnknownOrderError:
         raise NotFoundError(f"no order {order_id}") from None
     trail = AuditTable(settings.audit_table_name).trail(order_id)
-    events = [{**entry.model_dump(mode="json", exclude={"detail"}), "detail": json.loads(entry.detail)} for entry in trail]
+    events = [
+        {**entry.model_dump(mode="json", exclude={"detail"}), "detail": json.loads(entry.detail)} for entry in trail
+    ]
     return {"order_id": order_id, "events": events}
 
 

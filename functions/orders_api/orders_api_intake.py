@@ -51,7 +51,7 @@ def order_placed_event(request: PlaceOrderRequest, order_id: str) -> OrderPlaced
 
 
 def place_order(request: PlaceOrderRequest, order_id: str, orders: OrdersTable, publisher: EventPublisher) -> OrderView:
-    """Write the order as PENDING (or find the earlier attempt's), then publish OrderPlaced; raises if publishing fails."""
+    """Write the order PENDING (or find an earlier attempt's), then publish OrderPlaced; raises if publishing fails."""
     placed = order_placed_event(request, order_id)
     view = OrderView.pending(placed.data, created_at=placed.metadata.occurred_at)
     if not orders.create(view):

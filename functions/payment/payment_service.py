@@ -25,7 +25,10 @@ MAX_RACES = 3
 
 def _charged(command: ChargePayment, charge: LedgerEntry) -> CommandOutcome:
     data = PaymentChargedData(
-        order_id=charge.order_id, charge_id=charge.reference, amount_cents=charge.amount_cents, currency=charge.currency or "EUR"
+        order_id=charge.order_id,
+        charge_id=charge.reference,
+        amount_cents=charge.amount_cents,
+        currency=charge.currency or "EUR",
     )
     return CommandOutcome.succeeded(
         {"charge_id": charge.reference, "amount_cents": charge.amount_cents},
@@ -39,7 +42,9 @@ def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: Pay
     for _ in range(MAX_RACES):
         entries = ledger.entries(data.order_id)
         if REFUND in entries:
-            return CommandOutcome.failed(ORDER_COMPENSATED, f"order {data.order_id} was already compensated; not charging")
+            return CommandOutcome.failed(
+                ORDER_COMPENSATED, f"order {data.order_id} was already compensated; not charging"
+            )
         if CHARGE in entries:
             return _charged(command, entries[CHARGE])
         result = provider.charge(data.order_id, data.amount_cents, data.currency, data.payment_token)
@@ -49,7 +54,11 @@ def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: Pay
             )
             return CommandOutcome.failed(PAYMENT_DECLINED, result.decline_reason, declined)
         charge = LedgerEntry(
-            order_id=data.order_id, kind=CHARGE, reference=result.charge_id, amount_cents=data.amount_cents, currency=data.currency
+            order_id=data.order_id,
+            kind=CHARGE,
+            reference=result.charge_id,
+            amount_cents=data.amount_cents,
+            currency=data.currency,
         )
         if ledger.record(charge, unless=REFUND):
             return _charged(command, charge)
@@ -67,7 +76,11 @@ def refund_payment(command: RefundPayment, ledger: PaymentsLedger, provider: Pay
             if charge is not None:
                 reference = provider.refund(charge.reference, charge.amount_cents)
                 refund = LedgerEntry(
-                    order_id=order_id, kind=REFUND, reference=reference, amount_cents=charge.amount_cents, currency=charge.currency
+                    order_id=order_id,
+                    kind=REFUND,
+                    reference=reference,
+                    amount_cents=charge.amount_cents,
+                    currency=charge.currency,
                 )
                 recorded = ledger.record(refund)
             else:

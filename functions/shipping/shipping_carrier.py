@@ -35,4 +35,6 @@ class SandboxCarrier:
         if address.postal_code == REFUSED_POSTAL_CODE:
             return Booking(accepted=False, refusal=f"{CARRIER} does not serve postal code {address.postal_code}")
         digest = hashlib.sha256(order_id.encode()).hexdigest()
-        return Booking(accepted=True, shipment_id=f"shp_{digest[:16]}", tracking_number=f"SP{int(digest[:10], 16):012d}")
+        return Booking(
+            accepted=True, shipment_id=f"shp_{digest[:16]}", tracking_number=f"SP{int(digest[:10], 16):012d}"
+        )

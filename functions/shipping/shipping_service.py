@@ -29,7 +29,9 @@ def _created(command: CreateShipment, shipment: Shipment) -> CommandOutcome:
         tracking_number=shipment.tracking_number or "",
     )
     fact = ShipmentCreated.in_reaction_to(command, data, producer=PRODUCER)
-    return CommandOutcome.succeeded({"shipment_id": shipment.shipment_id, "tracking_number": shipment.tracking_number}, fact)
+    return CommandOutcome.succeeded(
+        {"shipment_id": shipment.shipment_id, "tracking_number": shipment.tracking_number}, fact
+    )
 
 
 def create_shipment(command: CreateShipment, store: ShipmentsStore, carrier: Carrier) -> CommandOutcome:

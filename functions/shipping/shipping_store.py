@@ -58,7 +58,9 @@ class ShipmentsStore:
         if shipment.tracking_number:
             item["tracking_number"] = {"S": shipment.tracking_number}
         try:
-            self._dynamodb.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._dynamodb.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False

@@ -15,7 +15,13 @@ REGION = "us-east-1"
 
 
 def an_address(**overrides: Any) -> Address:
-    values = {"name": "Ada Lovelace", "line1": "12 Analytical Row", "city": "London", "postal_code": "N1 9GU", "country": "GB"}
+    values = {
+        "name": "Ada Lovelace",
+        "line1": "12 Analytical Row",
+        "city": "London",
+        "postal_code": "N1 9GU",
+        "country": "GB",
+    }
     return Address(**(values | overrides))
 
 

@@ -512,7 +512,9 @@ class LocalCloud:
                 bridge_name = f"{self.stack_name}-bridge-{logical_id}-{target['Id']}"[:80]
                 bridge_url = sqs.create_queue(QueueName=bridge_name)["QueueUrl"]
                 self.bridges.append(Bridge(logical_id, target, bridge_url))
-                targets.append({"Id": target["Id"], "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{bridge_name}"})
+                targets.append(
+                    _with_full_event_shape({"Id": target["Id"], "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{bridge_name}"})
+                )
             if targets:
                 events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
         for bridge in self.bridges:
@@ -780,7 +782,8 @@ class LocalCloud:
 
 # moto's default target input drops the event's "account"; EventBridge delivers it.
 _EVENT_PATHS = {
-    name: f"$.{name}" for name in ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+    name: f"$.{name}"
+    for name in ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 }
 _EVENT_TEMPLATE = (
     '{"version": "<version>", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '

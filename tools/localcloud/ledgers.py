@@ -11,7 +11,11 @@ from typing import Any
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.template import REPO_ROOT
 
-for _path in (REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions" / "inventory", REPO_ROOT / "functions" / "payment"):
+for _path in (
+    REPO_ROOT / "layers" / "shared",
+    REPO_ROOT / "functions" / "inventory",
+    REPO_ROOT / "functions" / "payment",
+):
     if str(_path) not in sys.path:
         sys.path.append(str(_path))
 
@@ -36,7 +40,7 @@ def pointed_at(cloud: LocalCloud) -> Iterator[None]:
 
 
 def _inventory(cloud: LocalCloud) -> Any:
-    from inventory_store import InventoryStore
+    from inventory_store import InventoryStore  # type: ignore[import-not-found]  # a function's module
 
     return InventoryStore(cloud.ref("InventoryTable"))
 
@@ -57,7 +61,7 @@ def available_stock(cloud: LocalCloud, skus: list[str]) -> dict[str, int]:
 
 def payment_totals(cloud: LocalCloud, order_ids: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """(charged, refunded) cents per order, from the payments ledger."""
-    from payment_ledger import PaymentsLedger
+    from payment_ledger import PaymentsLedger  # type: ignore[import-not-found]  # a function's module
 
     with pointed_at(cloud):
         charged, refunded = PaymentsLedger(cloud.ref("PaymentsTable")).totals(order_ids)

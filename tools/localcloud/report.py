@@ -120,8 +120,14 @@ def report_alarms(report: Report, cloud: LocalCloud) -> None:
             report.add(f"  ALARM  {evaluation.logical_id:32} {evaluation.reason}")
 
 
-def report_audit_trail(report: Report, cloud: LocalCloud, orders: dict[str, Response]) -> None:
+def audit_trail(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
     from tools.localcloud.demo import get_json
+
+    status, trail = get_json(f"{cloud.api_url}/orders/{order_id}/events")
+    return list(trail["events"]) if status == 200 and trail else []
+
+
+def report_audit_trail(report: Report, cloud: LocalCloud, orders: dict[str, Response]) -> None:
 
     report.section("Audit trail of one order")
     chosen = next(
@@ -131,9 +137,8 @@ def report_audit_trail(report: Report, cloud: LocalCloud, orders: dict[str, Resp
     if chosen is None:
         report.add("  no orders")
         return
-    status, trail = get_json(f"{cloud.api_url}/orders/{chosen}/events")
-    report.add(f"  GET /orders/{chosen}/events -> {status}")
-    for entry in (trail or {}).get("events", trail if isinstance(trail, list) else []):
+    report.add(f"  GET /orders/{chosen}/events")
+    for entry in audit_trail(cloud, chosen):
         report.add(
             f"  {entry.get('occurred_at', '')[:23]:24} {entry.get('source', ''):20} {entry.get('detail_type', '')}"
         )
@@ -150,6 +155,23 @@ def dead_lettered_messages(cloud: LocalCloud) -> dict[str, list[dict[str, Any]]]
         if messages:
             found[queue_id] = [json.loads(message["Body"]) for message in messages]
     return found
+
+
+def failed_records(cloud: LocalCloud, message: dict[str, Any]) -> Any:
+    """A dead letter's content: the message itself, or for a Kinesis on-failure record, the records it names."""
+    info = message.get("KinesisBatchInfo")
+    if not info:
+        return message
+    kinesis = cloud.client("kinesis")
+    stream_name = info["streamArn"].rsplit("/", 1)[1]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream_name,
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    records = kinesis.get_records(ShardIterator=iterator, Limit=int(info["batchSize"]))["Records"]
+    return [record["Data"].decode(errors="replace") for record in records]
 
 
 def check_invariants(
@@ -195,7 +217,7 @@ def check_invariants(
 
     dead = dead_lettered_messages(cloud)
     unexpected = {
-        queue: [m for m in messages if "malformed-demo-event" not in json.dumps(m) and "KinesisBatchInfo" not in m]
+        queue: [m for m in messages if "malformed-demo-event" not in json.dumps(failed_records(cloud, m))]
         for queue, messages in dead.items()
     }
     unexpected = {queue: messages for queue, messages in unexpected.items() if messages}
@@ -205,6 +227,23 @@ def check_invariants(
         "; ".join(f"{queue}: {len(messages)}" for queue, messages in unexpected.items()),
     )
     report.add(f"  dead letters: {', '.join(f'{queue} {len(messages)}' for queue, messages in dead.items()) or 'none'}")
+    caught = [queue for queue, messages in dead.items() if "malformed-demo-event" in json.dumps(messages)]
+    report.check("the injected malformed event failed alone into DLQs, alarmed", bool(caught), ", ".join(caught))
+
+    trails = {order_id: [entry["detail_type"] for entry in audit_trail(cloud, order_id)] for order_id in orders}
+    incomplete = [
+        order_id
+        for order_id, kinds in trails.items()
+        if not kinds
+        or kinds[0] != "OrderPlaced"
+        or kinds[-1] not in ("OrderConfirmed", "OrderCancelled")
+        or len(kinds) != len(set(kinds))
+    ]
+    report.check(
+        "every order's audit trail runs OrderPlaced ... Confirmed/Cancelled, each event once",
+        not incomplete,
+        ", ".join(incomplete),
+    )
 
     confirmed = {order_id: views[order_id] for order_id in orders if views[order_id].get("status") == "CONFIRMED"}
     available = ledgers.available_stock(cloud, list(seeded_stock))
