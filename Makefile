@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+space := $(subst ,, )
 
 .PHONY: demo serve test lint typecheck template-check unit integration build schemas events clean
 
@@ -25,7 +26,7 @@ lint: $(STAMP)
 
 # Every function has a handler.py, so each function folder is type-checked on its own.
 typecheck: $(STAMP)
-	$(BIN)/mypy layers/shared tools tests
+	MYPYPATH=layers/shared:$(subst $(space),:,$(wildcard functions/*)) $(BIN)/mypy layers/shared tools tests
 	for fn in functions/*/; do $(BIN)/mypy "$$fn" || exit 1; done
 
 template-check: $(STAMP)

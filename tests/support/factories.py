@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from orderflow.catalog import Address, LineItem, OrderPlaced, OrderPlacedData
-from orderflow.envelope import Event
+from orderflow.envelope import Command, CommandMetadata, Event
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -81,3 +81,21 @@ def sqs_event(*bodies: Event | str) -> dict[str, Any]:
     """An SQS batch whose bodies are EventBridge events (or raw strings, for malformed records)."""
     records = [sqs_record(body if isinstance(body, str) else json.dumps(eventbridge_event(body))) for body in bodies]
     return {"Records": records}
+
+
+C = TypeVar("C", bound=Command)
+
+
+def a_command(
+    command_type: type[C], data: Any, order_id: str, task_token: str = "token-1", event_id: str | None = None
+) -> C:
+    """A saga command as the ASL builds it (deterministic id, task token)."""
+    metadata = CommandMetadata(
+        event_id=event_id or f"{order_id}/{command_type.DETAIL_TYPE}/0",
+        correlation_id=order_id,
+        causation_id=f"placed-{order_id}",
+        occurred_at=datetime.now(UTC),
+        producer="orderflow.saga",
+        task_token=task_token,
+    )
+    return command_type(metadata=metadata, data=data)

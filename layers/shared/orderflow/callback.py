@@ -20,7 +20,10 @@ _DEAD_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExis
 def _drop_if_dead(error: ClientError, task_token: str) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     if code in _DEAD_TOKEN_ERRORS:
-        logger.warning("Saga callback dropped: task token no longer valid", extra={"error_code": code, "task_token": task_token[:24]})
+        logger.warning(
+            "Saga callback dropped: task token no longer valid",
+            extra={"error_code": code, "task_token": task_token[:24]},
+        )
         return True
     return False
 

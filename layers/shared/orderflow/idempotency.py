@@ -17,14 +17,18 @@ from orderflow.settings import IdempotencySettings
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@cache
-def event_idempotency_config(ttl_seconds: int = 24 * 60 * 60) -> IdempotencyConfig:
-    """One config per container: handlers call `register_lambda_context` on it before the batch."""
-    return IdempotencyConfig(
-        event_key_jmespath="metadata.event_id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=ttl_seconds,
-    )
+# Longer than any redelivery or redrive window (SQS retention is at most 14 days in a DLQ,
+# but a redriven message is re-checked by the services' own state rules as well).
+EVENT_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="metadata.event_id",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=24 * 60 * 60,
+)
+
+
+def event_idempotency_config() -> IdempotencyConfig:
+    """The one config of the container: handlers call `register_lambda_context` on it before the batch."""
+    return EVENT_IDEMPOTENCY
 
 
 @cache
@@ -38,6 +42,6 @@ def idempotent_on_event_id(func: F, settings: IdempotencySettings, data_keyword_
     wrapped: F = idempotent_function(
         data_keyword_argument=data_keyword_argument,
         persistence_store=persistence_layer(settings.idempotency_table_name),
-        config=event_idempotency_config(settings.idempotency_ttl_seconds),
+        config=EVENT_IDEMPOTENCY,
     )(func)
     return wrapped

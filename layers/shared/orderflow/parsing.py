@@ -22,7 +22,9 @@ class MalformedEventError(ValueError):
 def parse_eventbridge_event(raw: dict[str, Any] | str, accepted: tuple[type[E], ...]) -> E:
     """Validate an EventBridge event and return its detail as one of the `accepted` models."""
     try:
-        envelope = EventBridgeModel.model_validate_json(raw) if isinstance(raw, str) else EventBridgeModel.model_validate(raw)
+        envelope = (
+            EventBridgeModel.model_validate_json(raw) if isinstance(raw, str) else EventBridgeModel.model_validate(raw)
+        )
     except ValidationError as error:
         raise MalformedEventError(f"not an EventBridge event: {error}") from error
     event_type = EVENT_TYPES.get(envelope.detail_type)

@@ -70,5 +70,7 @@ class EventPublisher:
                 return
             # Results are positional: retry exactly the entries that carry an ErrorCode.
             failures = [result for result in response["Entries"] if result.get("ErrorCode")]
-            pending = [entry for entry, result in zip(pending, response["Entries"], strict=True) if result.get("ErrorCode")]
+            pending = [
+                entry for entry, result in zip(pending, response["Entries"], strict=True) if result.get("ErrorCode")
+            ]
         raise PublishError(failures)

@@ -15,7 +15,6 @@ class BusSettings(_FromEnvironment):
 
 class IdempotencySettings(_FromEnvironment):
     idempotency_table_name: str
-    idempotency_ttl_seconds: int = 24 * 60 * 60
 
 
 class OrdersTableSettings(_FromEnvironment):

@@ -1,0 +1,167 @@
+"""inventory: rules without AWS, then the store and the handler on moto."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+import pytest
+from inventory_rules import (
+    ReleaseDecision,
+    Reservation,
+    ReservationState,
+    ReserveDecision,
+    aggregate,
+    decide_release,
+    decide_reserve,
+)
+from inventory_store import InventoryStore
+
+from orderflow.catalog import ReleaseInventory, ReleaseInventoryData, ReserveInventory, ReserveInventoryData, StockLine
+from tests.support.capture import BusCapture, record_callbacks
+from tests.support.factories import a_command, sqs_event
+from tests.support.handlers import load_handler
+from tests.support.lambda_context import FakeLambdaContext
+
+
+def reserve(order_id: str, **lines: int) -> ReserveInventory:
+    items = [StockLine(sku=sku.replace("_", "-"), quantity=quantity) for sku, quantity in lines.items()]
+    return a_command(ReserveInventory, ReserveInventoryData(order_id=order_id, items=items), order_id)
+
+
+def release(order_id: str, event_id: str | None = None) -> ReleaseInventory:
+    return a_command(ReleaseInventory, ReleaseInventoryData(order_id=order_id), order_id, event_id=event_id)
+
+
+# --- rules -------------------------------------------------------------------
+
+
+def test_aggregate_merges_repeated_skus() -> None:
+    lines = [StockLine(sku="A", quantity=1), StockLine(sku="B", quantity=2), StockLine(sku="A", quantity=3)]
+    assert aggregate(lines) == [StockLine(sku="A", quantity=4), StockLine(sku="B", quantity=2)]
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (None, ReserveDecision.RESERVE),
+        ("RESERVED", ReserveDecision.ALREADY_RESERVED),
+        ("RELEASED", ReserveDecision.REFUSE),
+    ],
+)
+def test_reserve_decision_follows_the_reservation_state(state: str | None, expected: ReserveDecision) -> None:
+    existing = None if state is None else Reservation(order_id="o", state=ReservationState(state), lines=[])
+    assert decide_reserve(existing) is expected
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (None, ReleaseDecision.TOMBSTONE),
+        ("RESERVED", ReleaseDecision.RELEASE),
+        ("RELEASED", ReleaseDecision.ALREADY_RELEASED),
+    ],
+)
+def test_release_decision_follows_the_reservation_state(state: str | None, expected: ReleaseDecision) -> None:
+    existing = None if state is None else Reservation(order_id="o", state=ReservationState(state), lines=[])
+    assert decide_release(existing) is expected
+
+
+# --- store and handler on moto -----------------------------------------------
+
+
+@pytest.fixture
+def bus(function_env: Callable[..., BusCapture]) -> BusCapture:
+    return function_env(INVENTORY_TABLE_NAME="InventoryTable")
+
+
+@pytest.fixture
+def store(bus: BusCapture) -> InventoryStore:
+    return InventoryStore(os.environ["INVENTORY_TABLE_NAME"])
+
+
+def run(*commands: object) -> dict[str, object]:
+    handler = load_handler("inventory")
+    return dict(handler.lambda_handler(sqs_event(*commands), FakeLambdaContext()))  # type: ignore[arg-type]
+
+
+def test_reserve_takes_stock_publishes_reserved_and_answers_success(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    result = run(reserve("o1", MUG=2))
+    assert result == {"batchItemFailures": []}
+    assert store.available("MUG") == 3
+    assert bus.detail_types() == ["InventoryReserved"]
+    assert [token for token, _ in callbacks.successes] == ["token-1"]
+
+
+def test_out_of_stock_takes_nothing_even_from_lines_that_had_stock(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    store.set_stock("POT", 1)
+    run(reserve("o1", MUG=2, POT=2, GHOST=1))
+    assert (store.available("MUG"), store.available("POT")) == (5, 1)
+    assert [error for _, error, _ in callbacks.failures] == ["OutOfStock"]
+    [event] = bus.events()
+    assert event["detail-type"] == "InventoryReservationFailed"
+    shortages = {s["sku"]: s["available"] for s in event["detail"]["data"]["shortages"]}
+    assert shortages == {"POT": 1, "GHOST": 0}
+
+
+def test_two_orders_racing_for_the_last_unit_exactly_one_wins(store: InventoryStore) -> None:
+    store.set_stock("LAST", 1)
+    results: dict[str, bool] = {}
+
+    def attempt(order_id: str) -> None:
+        results[order_id] = store.reserve(order_id, [StockLine(sku="LAST", quantity=1)]).reserved
+
+    threads = [threading.Thread(target=attempt, args=(f"racer-{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == [False, False, False, True]
+    assert store.available("LAST") == 0
+
+
+def test_release_returns_stock_exactly_once(store: InventoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    run(reserve("o1", MUG=2))
+    run(release("o1"))
+    run(release("o1"))  # the same delivery again
+    run(release("o1", event_id="o1/ReleaseInventory/1"))  # a retried compensation: a new command
+    assert store.available("MUG") == 5
+    reservation = store.reservation("o1")
+    assert reservation is not None
+    assert reservation.state is ReservationState.RELEASED
+
+
+def test_a_reservation_arriving_after_its_release_is_refused(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    # Given the saga released an order that never reserved (its ReserveInventory was late)
+    run(release("late"))
+    # When the late ReserveInventory is finally delivered
+    run(reserve("late", MUG=2))
+    # Then no stock is taken, nothing claims a reservation, and the saga is told no
+    assert store.available("MUG") == 5
+    assert "InventoryReserved" not in bus.detail_types()
+    assert [error for _, error, _ in callbacks.failures] == ["OrderCompensated"]
+
+
+def test_a_malformed_record_fails_alone(store: InventoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    event = sqs_event(reserve("o1", MUG=1), "{broken", reserve("o2", MUG=1))
+    handler = load_handler("inventory")
+    result = handler.lambda_handler(event, FakeLambdaContext())
+    assert result["batchItemFailures"] == [{"itemIdentifier": event["Records"][1]["messageId"]}]
+    assert store.available("MUG") == 3
