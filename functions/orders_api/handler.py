@@ -85,7 +85,7 @@ def post_order() -> Response[str]:
         errors = [{"field": ".".join(str(part) for part in e["loc"]), "error": e["msg"]} for e in error.errors()]
         return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "invalid order", "errors": errors})
 
-    key = app.current_event.get_header_value("idempotency-key", case_sensitive=False)
+    key = app.current_event.headers.get("idempotency-key")
     submission = {"idempotency_key": key, "request": request.model_dump(mode="json")}
     try:
         created = _place_idempotently()(submission=submission) if key else _place(submission)
