@@ -1,0 +1,173 @@
+"""The saga's ASL, run in moto's Step Functions interpreter: every command it sends parses as its contract.
+
+The test plays the services: it reads each command from the bus, parses it with
+the catalog model, and answers the task token as the service would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from orderflow.catalog import EVENT_TYPES
+from orderflow.envelope import Command, Event
+from orderflow.saga import SagaInput
+from tests.support.factories import an_order_placed
+from tools.localcloud.template import REPO_ROOT, load_template
+
+DEFINITION = REPO_ROOT / "statemachines" / "order_saga.asl.json"
+BUS = "saga-contract-bus"
+
+
+def rendered_definition() -> str:
+    """The definition with every DefinitionSubstitutions key the template declares filled in."""
+    substitutions = load_template().sam["Resources"]["OrderSaga"]["Properties"]["DefinitionSubstitutions"]
+    text = Path(DEFINITION).read_text()
+    for key in substitutions:
+        assert key == "EventBusName", f"test knows no value for substitution {key}"
+        text = text.replace("${" + key + "}", BUS)
+    assert "${" not in text
+    return text
+
+
+@dataclass
+class Run:
+    """What one execution sent and how it ended."""
+
+    commands: list[str] = field(default_factory=list)
+    facts: list[Event] = field(default_factory=list)
+    status: str = ""
+    output: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def saga() -> Iterator[tuple[Any, str, str]]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        events, sqs, stepfunctions = boto3.client("events"), boto3.client("sqs"), boto3.client("stepfunctions")
+        events.create_event_bus(Name=BUS)
+        queue_url = sqs.create_queue(QueueName="saga-out")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="saga-out", EventBusName=BUS, EventPattern=json.dumps({"source": ["orderflow.saga"]}))
+        events.put_targets(Rule="saga-out", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        arn = stepfunctions.create_state_machine(
+            name="order-saga", definition=rendered_definition(), roleArn="arn:aws:iam::123456789012:role/saga"
+        )["stateMachineArn"]
+        yield stepfunctions, arn, queue_url
+
+
+def play(saga: tuple[Any, str, str], answers: dict[str, str], step_timeout: int = 30, deadline: float = 60) -> Run:
+    """Run one order; `answers` maps a command to 'ok', an error name to fail with, or 'silent'."""
+    stepfunctions, arn, queue_url = saga
+    placed = an_order_placed()
+    saga_input = SagaInput.from_order_placed(placed, step_timeout_seconds=step_timeout)
+    execution = stepfunctions.start_execution(
+        stateMachineArn=arn, name=placed.order_id, input=saga_input.model_dump_json()
+    )
+    run, sqs, end = Run(), boto3.client("sqs"), time.monotonic() + deadline
+    while time.monotonic() < end:
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        ):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            envelope = json.loads(message["Body"])
+            event = EVENT_TYPES[envelope["detail-type"]].model_validate(envelope["detail"])  # the contract check
+            assert event.order_id == placed.order_id
+            if not isinstance(event, Command):
+                run.facts.append(event)
+                continue
+            run.commands.append(event.DETAIL_TYPE)
+            answer = answers.get(event.DETAIL_TYPE, "ok")
+            if answer == "ok":
+                stepfunctions.send_task_success(taskToken=event.metadata.task_token, output=json.dumps({"done": True}))
+            elif answer != "silent":
+                stepfunctions.send_task_failure(taskToken=event.metadata.task_token, error=answer, cause="test")
+        described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
+        if (
+            described["status"] != "RUNNING"
+            and sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+            == "0"
+        ):
+            run.status = described["status"]
+            run.output = json.loads(described.get("output") or "{}")
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"execution still running after {deadline}s; commands so far: {run.commands}")
+
+
+def cancellation(run: Run) -> str:
+    [cancelled] = [fact for fact in run.facts if fact.DETAIL_TYPE == "OrderCancelled"]
+    return str(cancelled.data.reason)  # type: ignore[attr-defined]
+
+
+def test_happy_path_sends_three_commands_then_confirms(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {})
+    assert run.commands == ["ReserveInventory", "ChargePayment", "CreateShipment"]
+    assert [fact.DETAIL_TYPE for fact in run.facts] == ["OrderConfirmed"]
+    assert (run.status, run.output["outcome"]["status"]) == ("SUCCEEDED", "CONFIRMED")
+
+
+def test_out_of_stock_cancels_with_nothing_to_undo(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {"ReserveInventory": "OutOfStock"})
+    assert run.commands == ["ReserveInventory"]
+    assert cancellation(run) == "OUT_OF_STOCK"
+    assert (run.status, run.output["outcome"]["status"]) == ("SUCCEEDED", "CANCELLED")
+
+
+def test_payment_declined_releases_the_inventory(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {"ChargePayment": "PaymentDeclined"})
+    assert run.commands == ["ReserveInventory", "ChargePayment", "ReleaseInventory"]
+    assert cancellation(run) == "PAYMENT_DECLINED"
+
+
+def test_shipment_failure_refunds_then_releases(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {"CreateShipment": "ShipmentFailed"})
+    assert run.commands == ["ReserveInventory", "ChargePayment", "CreateShipment", "RefundPayment", "ReleaseInventory"]
+    assert cancellation(run) == "SHIPPING_FAILED"
+    assert run.status == "SUCCEEDED"
+
+
+def test_a_step_that_times_out_is_compensated_including_itself(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {"CreateShipment": "silent"}, step_timeout=1)
+    assert run.commands == [
+        "ReserveInventory",
+        "ChargePayment",
+        "CreateShipment",
+        "CancelShipment",
+        "RefundPayment",
+        "ReleaseInventory",
+    ]
+    assert cancellation(run) == "STEP_TIMED_OUT"
+
+
+def test_a_failing_compensation_fails_the_execution(saga: tuple[Any, str, str]) -> None:
+    run = play(saga, {"ChargePayment": "PaymentDeclined", "ReleaseInventory": "InventoryUnavailable"})
+    assert run.commands[-1] == "ReleaseInventory"
+    assert run.status == "FAILED"
+    assert not [fact for fact in run.facts if fact.DETAIL_TYPE == "OrderCancelled"]
+
+
+def test_the_happy_path_takes_four_state_transitions() -> None:
+    definition = json.loads(DEFINITION.read_text())
+    state, visited = definition["StartAt"], []
+    while state:
+        visited.append(state)
+        state = definition["States"][state].get("Next")
+    assert visited == ["ReserveInventory", "ChargePayment", "CreateShipment", "ConfirmOrder"]
+
+
+def test_every_transition_target_exists() -> None:
+    states = json.loads(DEFINITION.read_text())["States"]
+    targets = [s["Next"] for s in states.values() if "Next" in s] + [
+        catch["Next"] for s in states.values() for catch in s.get("Catch", [])
+    ]
+    assert set(targets) <= set(states)
