@@ -139,10 +139,11 @@ def visibility_timeout_covers_six_function_timeouts(template: Template) -> list[
     problems = []
     functions = resources(template, "AWS::Lambda::Function")
     queues = resources(template, "AWS::SQS::Queue")
-    for lid, mapping in sqs_mappings(template).items():
+    for _lid, mapping in sqs_mappings(template).items():
         queue_id = getatt_target(mapping["EventSourceArn"])
         function_id = ref_target(mapping["FunctionName"])
-        assert queue_id and function_id
+        assert queue_id
+        assert function_id
         timeout = int(props(functions[function_id]).get("Timeout", 3))
         visibility = int(props(queues[queue_id]).get("VisibilityTimeout", 30))
         if visibility < 6 * timeout:
