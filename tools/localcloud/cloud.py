@@ -636,6 +636,11 @@ class LocalCloud:
             }
             cloudwatch.put_metric_alarm(AlarmName=name, **arguments)
             self.physical[logical_id] = Physical(name, {"Arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"})
+        for logical_id, resource in self._resources("AWS::CloudWatch::Dashboard").items():
+            props = self._props(resource)
+            name = props.get("DashboardName", self._name(logical_id))
+            cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+            self.physical[logical_id] = Physical(name)
 
     # -------------------------------------------------------------- bridges --
     def _run_bridge(self, bridge: Bridge) -> None:
