@@ -39,11 +39,8 @@ def aws() -> Iterator[None]:
     from moto import mock_aws
 
     from orderflow.aws import reset_clients
-    from orderflow.idempotency import persistence_layer
 
     reset_clients()
-    persistence_layer.cache_clear()
     with mock_aws():
         yield
     reset_clients()
-    persistence_layer.cache_clear()

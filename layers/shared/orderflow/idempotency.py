@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -31,9 +30,9 @@ def event_idempotency_config() -> IdempotencyConfig:
     return EVENT_IDEMPOTENCY
 
 
-@cache
 def persistence_layer(table_name: str) -> DynamoDBPersistenceLayer:
-    """The persistence layer (it creates its DynamoDB client), built on first use."""
+    """A persistence layer for ONE idempotent function: Powertools configures it once, from that
+    function's config, so two functions with different keys must not share one."""
     return DynamoDBPersistenceLayer(table_name=table_name)
 
 

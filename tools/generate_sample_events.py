@@ -1,0 +1,273 @@
+"""Write events/: sample events for every function, in the exact shape AWS delivers them.
+
+Built from the event models, with fixed ids and times so the files are stable:
+    python -m tools.generate_sample_events
+All samples follow one order, whose id the orders-api derives from the sample
+Idempotency-Key, so they can be invoked one after another against the local cloud.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+for path in (REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions" / "orders_api"):
+    sys.path.insert(0, str(path))
+
+from orders_api_intake import new_order_id  # noqa: E402
+
+from orderflow import catalog  # noqa: E402
+from orderflow.envelope import CommandMetadata, Event, EventMetadata, derive_event_id  # noqa: E402
+
+EVENTS_DIR = REPO_ROOT / "events"
+ACCOUNT, REGION = "123456789012", "us-east-1"
+IDEMPOTENCY_KEY = "sample-order-1"
+ORDER_ID = new_order_id(IDEMPOTENCY_KEY)
+T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
+ADDRESS = catalog.Address(
+    name="Ada Lovelace", line1="12 Analytical Row", city="London", postal_code="N1 9GU", country="GB"
+)
+ITEMS = [catalog.LineItem(sku="SKU-RED-MUG", quantity=2, unit_price_cents=1250)]
+LINES = [catalog.StockLine(sku="SKU-RED-MUG", quantity=2)]
+PLACE_ORDER_BODY = {
+    "customer_id": "cust-42",
+    "items": [item.model_dump() for item in ITEMS],
+    "currency": "EUR",
+    "payment_token": "tok_visa",
+    "shipping_address": ADDRESS.model_dump(),
+}
+# A task token in the shape Step Functions issues; sam local invoke gets "invalid token" for it,
+# which the services log and drop, exactly as they do for an expired token.
+TASK_TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAS" + "x" * 40
+
+
+def stable_uuid(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"orderflow-sample/{name}"))
+
+
+PLACED_ID = derive_event_id(f"order/{ORDER_ID}", "OrderPlaced")
+
+
+def fact(event_type: type[Event], data: Any, minutes: int, cause: str | None = None) -> Event:
+    event_id = derive_event_id(cause, event_type.DETAIL_TYPE) if cause else PLACED_ID
+    metadata = EventMetadata(
+        event_id=event_id,
+        correlation_id=ORDER_ID,
+        causation_id=cause,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        producer=event_type.SOURCE.split(".")[1],
+    )
+    return event_type(metadata=metadata, data=data)
+
+
+def command(event_type: type[Event], data: Any, minutes: int) -> Event:
+    metadata = CommandMetadata(
+        event_id=f"{ORDER_ID}/{event_type.DETAIL_TYPE}/0",
+        correlation_id=ORDER_ID,
+        causation_id=PLACED_ID,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        producer="orderflow.saga",
+        task_token=TASK_TOKEN,
+    )
+    return event_type(metadata=metadata, data=data)
+
+
+def eventbridge(event: Event) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": stable_uuid(event.event_id),
+        "detail-type": event.DETAIL_TYPE,
+        "source": event.SOURCE,
+        "account": ACCOUNT,
+        "time": event.metadata.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": json.loads(event.detail()),
+    }
+
+
+def sqs_batch(queue: str, *bodies: Event | str) -> dict[str, Any]:
+    records = []
+    for index, body in enumerate(bodies):
+        text = body if isinstance(body, str) else json.dumps(eventbridge(body))
+        message_id = stable_uuid(f"{queue}/{index}/{text}")
+        records.append(
+            {
+                "messageId": message_id,
+                "receiptHandle": f"AQEB{message_id.replace('-', '')}",
+                "body": text,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795003200000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1795003200001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:orderflow-{queue}",
+                "awsRegion": REGION,
+            }
+        )
+    return {"Records": records}
+
+
+def http(method: str, path: str, route: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "accept": "application/json",
+            "content-type": "application/json",
+            "host": "api.example.com",
+            **(headers or {}),
+        },
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "a1b2c3d4e5",
+            "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "a1b2c3d4e5",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "curl/8.5.0",
+            },
+            "requestId": stable_uuid(f"{method} {path}"),
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "24/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795003200000,
+        },
+        "isBase64Encoded": False,
+    }
+    if "{order_id}" in route:
+        event["pathParameters"] = {"order_id": ORDER_ID}
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event
+
+
+def kinesis_batch(*events: Event | str) -> dict[str, Any]:
+    records = []
+    for index, event in enumerate(events):
+        data = event if isinstance(event, str) else json.dumps(eventbridge(event))
+        sequence = f"4963152470397063847823729480127{index:025d}"
+        records.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "poison" if isinstance(event, str) else ORDER_ID,
+                    "sequenceNumber": sequence,
+                    "data": base64.b64encode(data.encode()).decode(),
+                    "approximateArrivalTimestamp": 1795003200.0 + index,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{sequence}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/orderflow-AuditorFunctionRole",
+                "awsRegion": REGION,
+                "eventSourceARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/orderflow-AuditStream",
+            }
+        )
+    return {"Records": records}
+
+
+def samples() -> dict[str, Any]:
+    placed_data = catalog.OrderPlacedData(
+        order_id=ORDER_ID,
+        customer_id="cust-42",
+        items=ITEMS,
+        currency="EUR",
+        total_cents=2500,
+        payment_token="tok_visa",
+        shipping_address=ADDRESS,
+    )
+    placed = fact(catalog.OrderPlaced, placed_data, 0)
+    reserve = command(catalog.ReserveInventory, catalog.ReserveInventoryData(order_id=ORDER_ID, items=LINES), 1)
+    reserved = fact(
+        catalog.InventoryReserved, catalog.InventoryReservedData(order_id=ORDER_ID, items=LINES), 1, reserve.event_id
+    )
+    charge = command(
+        catalog.ChargePayment,
+        catalog.ChargePaymentData(order_id=ORDER_ID, amount_cents=2500, currency="EUR", payment_token="tok_visa"),
+        2,
+    )
+    ship = command(
+        catalog.CreateShipment, catalog.CreateShipmentData(order_id=ORDER_ID, address=ADDRESS, items=LINES), 3
+    )
+    shipped = fact(
+        catalog.ShipmentCreated,
+        catalog.ShipmentCreatedData(
+            order_id=ORDER_ID, shipment_id="shp_sample", carrier="sandbox-post", tracking_number="SP000000000042"
+        ),
+        3,
+        ship.event_id,
+    )
+    confirmed_meta = EventMetadata(
+        event_id=f"{ORDER_ID}/OrderConfirmed",
+        correlation_id=ORDER_ID,
+        causation_id=PLACED_ID,
+        occurred_at=T0 + timedelta(minutes=4),
+        producer="orderflow.saga",
+    )
+    confirmed = catalog.OrderConfirmed(metadata=confirmed_meta, data=catalog.OrderConfirmedData(order_id=ORDER_ID))
+    cancelled_meta = confirmed_meta.model_copy(update={"event_id": f"{ORDER_ID}/OrderCancelled"})
+    cancelled = catalog.OrderCancelled(
+        metadata=cancelled_meta,
+        data=catalog.OrderCancelledData(
+            order_id=ORDER_ID, reason=catalog.CancellationReason.PAYMENT_DECLINED, detail="PaymentDeclined"
+        ),
+    )
+    return {
+        "order-request.json": PLACE_ORDER_BODY,
+        "orders-api-place-order.json": http(
+            "POST", "/orders", "/orders", PLACE_ORDER_BODY, {"idempotency-key": IDEMPOTENCY_KEY}
+        ),
+        "orders-api-place-order-invalid.json": http(
+            "POST", "/orders", "/orders", {**PLACE_ORDER_BODY, "items": [], "currency": "euro"}
+        ),
+        "orders-api-get-order.json": http("GET", f"/orders/{ORDER_ID}", "/orders/{order_id}"),
+        "orders-api-get-order-events.json": http("GET", f"/orders/{ORDER_ID}/events", "/orders/{order_id}/events"),
+        "projector-batch.json": sqs_batch("ProjectorQueue", placed, reserved, shipped, confirmed),
+        "projector-batch-with-malformed.json": sqs_batch(
+            "ProjectorQueue", placed, '{"detail-type": "OrderPlaced", "detail": "oops"}'
+        ),
+        "saga-starter-order-placed.json": sqs_batch("SagaStarterQueue", placed),
+        "inventory-reserve.json": sqs_batch("InventoryQueue", reserve),
+        "inventory-release.json": sqs_batch(
+            "InventoryQueue", command(catalog.ReleaseInventory, catalog.ReleaseInventoryData(order_id=ORDER_ID), 5)
+        ),
+        "payment-charge.json": sqs_batch("PaymentQueue", charge),
+        "payment-refund.json": sqs_batch(
+            "PaymentQueue", command(catalog.RefundPayment, catalog.RefundPaymentData(order_id=ORDER_ID), 5)
+        ),
+        "shipping-create.json": sqs_batch("ShippingQueue", ship),
+        "shipping-cancel.json": sqs_batch(
+            "ShippingQueue", command(catalog.CancelShipment, catalog.CancelShipmentData(order_id=ORDER_ID), 5)
+        ),
+        "notifier-batch.json": sqs_batch("NotifierQueue", confirmed, cancelled, shipped),
+        "auditor-batch.json": kinesis_batch(placed, reserve, reserved, "not an orderflow event", confirmed),
+    }
+
+
+def main() -> int:
+    EVENTS_DIR.mkdir(exist_ok=True)
+    for name, content in samples().items():
+        (EVENTS_DIR / name).write_text(json.dumps(content, indent=2) + "\n")
+    print(f"wrote {len(samples())} sample events to events/ (order {ORDER_ID})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
