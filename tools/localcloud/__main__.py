@@ -26,8 +26,9 @@ def print_endpoints(cloud: LocalCloud) -> None:
     env_vars = cloud.write_sam_env_vars(cloud.work_dir / "env.json")
     print(f"\nlocal cloud running: AWS APIs at {cloud.endpoint}, orders API at {cloud.api_url}")
     shown = env_vars.relative_to(Path.cwd()) if env_vars.is_relative_to(Path.cwd()) else env_vars
-    print(f"sam local invoke: --env-vars {shown} --docker-network host")
-    print(f"  --parameter-overrides LocalEndpointUrl={cloud.endpoint}")
+    print(f"sam local invoke: --env-vars {shown} --add-host host.docker.internal:host-gateway")
+    if cloud.listen.startswith("127."):
+        print("  (Lambda containers need the AWS APIs beyond loopback: serve with --listen 0.0.0.0)")
     print("use it from another shell:")
     for name, value in cloud.environment().items():
         print(f"  export {name}={value}")
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         "--api-port", type=int, default=None, help="orders HTTP API port (serve: 3000, demo: a free one)"
     )
     parser.add_argument(
+        "--listen", default="127.0.0.1", help="address the AWS APIs listen on (0.0.0.0 for sam local invoke containers)"
+    )
+    parser.add_argument(
         "--time-scale", type=float, default=DEFAULT_TIME_SCALE, help="factor applied to visibility timeouts"
     )
     parser.add_argument(
@@ -68,10 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         moto_port=args.moto_port or (5000 if serving else None),
         api_port=args.api_port or (3000 if serving else None),
         time_scale=args.time_scale,
+        listen=args.listen,
     )
     print("starting the local cloud from template.yaml ...", flush=True)
     with cloud:
         if args.command == "serve":
+            from tools.localcloud import ledgers
+            from tools.localcloud.demo import STOCK
+
+            ledgers.seed_stock(cloud, STOCK)
+            print(f"seeded stock: {', '.join(f'{sku} {quantity}' for sku, quantity in STOCK.items())}")
             print_endpoints(cloud)
             wait_for_interrupt()
             return 0

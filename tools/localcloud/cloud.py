@@ -75,12 +75,14 @@ class LocalCloud:
         api_port: int | None = None,
         time_scale: float = DEFAULT_TIME_SCALE,
         work_dir: Path | None = None,
+        listen: str = "127.0.0.1",
     ) -> None:
         self.template = template or load_template()
         self.stack_name = stack_name
         self.time_scale = time_scale
         self.moto_port = moto_port or free_port()
         self.api_port = api_port or 0
+        self.listen = listen  # 0.0.0.0 lets `sam local invoke` containers reach the AWS APIs
         self.endpoint = f"http://127.0.0.1:{self.moto_port}"
         self.work_dir = work_dir or REPO_ROOT / ".localcloud"
         self.parameters = self._parameters(parameter_overrides or {})
@@ -138,7 +140,7 @@ class LocalCloud:
         interpreter calls the other services back on that port)."""
         log = (self.work_dir / "logs" / "moto.log").open("a")
         self._server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.moto_port)],
+            [sys.executable, "-c", _QUIET_MOTO_SERVER, "-H", self.listen, "-p", str(self.moto_port)],
             env={**os.environ, "MOTO_PORT": str(self.moto_port)},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -213,9 +215,14 @@ class LocalCloud:
         }
 
     def write_sam_env_vars(self, path: Path) -> Path:
-        """An `--env-vars` file so `sam local invoke` functions use this local cloud's resources."""
+        """An `--env-vars` file so `sam local invoke` functions use this local cloud's resources.
+
+        A Lambda container reaches the host as host.docker.internal (`--add-host
+        host.docker.internal:host-gateway`), which needs the AWS APIs listening beyond loopback.
+        """
+        container_endpoint = self.endpoint.replace("127.0.0.1", "host.docker.internal")
         overrides = {
-            logical_id: {**runtime.spec.environment, "AWS_ENDPOINT_URL": self.endpoint}
+            logical_id: {**runtime.spec.environment, "AWS_ENDPOINT_URL": container_endpoint}
             for logical_id, runtime in self.functions.items()
         }
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -784,6 +791,12 @@ class LocalCloud:
                 parts.append(f"{logical_id}: {len(running['executions'])} running executions")
         return "; ".join(parts) or "mappings or bridges busy"
 
+
+# moto's server, without a log line for every request (the pollers make many).
+_QUIET_MOTO_SERVER = (
+    "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.WARNING); "
+    "from moto.server import main; sys.argv[0] = 'moto_server'; main(sys.argv[1:])"
+)
 
 # moto's default target input drops the event's "account"; EventBridge delivers it.
 _EVENT_PATHS = {
