@@ -50,6 +50,7 @@ class Response:
 class Report:
     lines: list[str] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    responses: list[Response] = field(default_factory=list)
 
     def section(self, title: str) -> None:
         self.lines.append("")
@@ -179,16 +180,21 @@ def inject_malformed_event(cloud: LocalCloud) -> None:
 
 
 def run_demo(cloud: LocalCloud, happy_orders: int = 8) -> Report:
-    """Place the sample orders, wait for quiet, and build the report with its invariant checks."""
+    """Seed stock, place the sample orders, wait for quiet, and report with the invariant checks."""
     from tools.localcloud import ledgers
-    from tools.localcloud import report as sections
 
-    report = Report()
     ledgers.seed_stock(cloud, STOCK)
     responses = [send(cloud.api_url, request) for request in sample_requests(happy_orders)]
     inject_malformed_event(cloud)
     waited = cloud.wait_until_quiet(timeout=300)
+    return build_report(cloud, responses, waited)
 
+
+def build_report(cloud: LocalCloud, responses: list[Response], waited: float) -> Report:
+    """The report of what the system did with `responses`' orders, and whether every invariant holds."""
+    from tools.localcloud import report as sections
+
+    report = Report(responses=responses)
     report.section("Requests")
     accepted = [response for response in responses if response.status == 201]
     for response in responses:
