@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from tests.support.orders_client import order_request, request, wait_for
+from tests.support.waiting import wait_for
+from tools.localcloud.orders_client import order_request, request
 
 pytestmark = [
     pytest.mark.e2e,

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.support.orders_client import order_request, request, wait_for
+from tests.support.waiting import wait_for
 from tools.localcloud import ledgers
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.orders_client import order_request, request
 
 TERMINAL = {"CONFIRMED", "CANCELLED"}
 # The sandbox adapters' documented triggers (functions/payment, functions/shipping).

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from tests.integration.conftest import Shop, history_types, order_request
-from tests.support.orders_client import request, wait_for
+from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.orders_client import request
 
 pytestmark = pytest.mark.integration
 

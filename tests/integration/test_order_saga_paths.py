@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import ADDRESS_REFUSED_BY_CARRIER, DECLINED_TOKEN, Shop, history_types, order_request
-from tests.support.orders_client import wait_for
+from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from tests.support.api_events import http_event
 from tests.support.capture import BusCapture
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.orders_client import order_request
+from tools.localcloud.orders_client import order_request
 
 
 @pytest.fixture

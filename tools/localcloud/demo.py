@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.orders_client import ADDRESS, request
+from tools.localcloud.orders_client import order_request as order_body
 
 STOCK = {"SKU-RED-MUG": 20, "SKU-BLUE-MUG": 10, "SKU-TEAPOT": 5, "SKU-LAST-ONE": 1}
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "12 Analytical Row",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
 
 
 @dataclass
@@ -64,18 +56,6 @@ class Report:
         self.lines.append(f"  [{'ok' if holds else 'BROKEN'}] {invariant}{f' ({detail})' if detail else ''}")
         if not holds:
             self.broken.append(invariant)
-
-
-def order_body(
-    *lines: tuple[str, int, int], token: str = "tok_visa", address: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "customer_id": f"cust-{uuid.uuid4().hex[:6]}",
-        "items": [{"sku": sku, "quantity": quantity, "unit_price_cents": price} for sku, quantity, price in lines],
-        "currency": "EUR",
-        "payment_token": token,
-        "shipping_address": address or ADDRESS,
-    }
 
 
 def sample_requests(happy_orders: int) -> list[Request]:
@@ -139,30 +119,15 @@ def sample_requests(happy_orders: int) -> list[Request]:
     return requests
 
 
-def send(api_url: str, request: Request) -> Response:
-    data = (request.body if request.raw else json.dumps(request.body)).encode()
-    headers = {"Content-Type": "application/json"}
-    if request.idempotency_key:
-        headers["Idempotency-Key"] = request.idempotency_key
-    http_request = urllib.request.Request(f"{api_url}/orders", data=data, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(http_request, timeout=30) as http_response:  # our own local server
-            return Response(request, http_response.status, json.loads(http_response.read() or b"null"))
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        try:
-            body = json.loads(payload)
-        except json.JSONDecodeError:
-            body = payload.decode(errors="replace")
-        return Response(request, error.code, body)
+def send(api_url: str, order: Request) -> Response:
+    headers = {"Idempotency-Key": order.idempotency_key} if order.idempotency_key else None
+    response = request("POST", f"{api_url}/orders", order.body, headers=headers, raw=order.raw)
+    return Response(order, response.status, response.body)
 
 
 def get_json(url: str) -> tuple[int, Any]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # our own local server
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, None
+    response = request("GET", url)
+    return response.status, response.body
 
 
 def inject_malformed_event(cloud: LocalCloud) -> None:

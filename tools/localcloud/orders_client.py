@@ -1,17 +1,13 @@
-"""Talk to the orders HTTP API and wait for outcomes, with deadlines and clear failures."""
+"""A small client for the orders HTTP API: the main job and the tests place and read orders through it."""
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -45,11 +41,13 @@ def order_request(
 def request(
     method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, raw: bool = False
 ) -> HttpResponse:
+    """Send one request; an HTTP error status is returned, not raised, with its body parsed when it is JSON."""
     data = None if body is None else (body.encode() if raw else json.dumps(body).encode())
     http_request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
+        # Only ever our own API: the local cloud's server or a stack the user deployed.
         with urllib.request.urlopen(http_request, timeout=30) as response:
             payload = response.read()
             return HttpResponse(response.status, json.loads(payload) if payload else None, dict(response.headers))
@@ -60,15 +58,3 @@ def request(
         except json.JSONDecodeError:
             parsed = payload.decode(errors="replace")
         return HttpResponse(error.code, parsed, dict(error.headers))
-
-
-def wait_for(condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.25) -> T:
-    """Poll `condition` until it returns something truthy, or fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
