@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from inventory_rules import (
@@ -17,6 +18,7 @@ from inventory_rules import (
     decide_reserve,
 )
 from inventory_store import InventoryStore
+from moto.dynamodb.models import DynamoDBBackend
 
 from orderflow.catalog import ReleaseInventory, ReleaseInventoryData, ReserveInventory, ReserveInventoryData, StockLine
 from tests.support.capture import BusCapture, record_callbacks
@@ -113,6 +115,24 @@ def test_out_of_stock_takes_nothing_even_from_lines_that_had_stock(
     assert shortages == {"POT": 1, "GHOST": 0}
 
 
+@pytest.fixture
+def atomic_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give each TransactWriteItems call the atomicity DynamoDB guarantees.
+
+    moto serves concurrent calls from several threads without serialising them, so an unguarded race
+    could let two conditions pass at once; with the lock, only our condition expressions decide.
+    """
+    lock = threading.Lock()
+    unguarded = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            unguarded(backend, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+
+
+@pytest.mark.usefixtures("atomic_transactions")
 def test_two_orders_racing_for_the_last_unit_exactly_one_wins(store: InventoryStore) -> None:
     store.set_stock("LAST", 1)
     results: dict[str, bool] = {}
