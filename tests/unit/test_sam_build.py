@@ -18,7 +18,7 @@ SAM = Path(sys.executable).with_name("sam")
 def test_sam_build_packages_every_function_and_the_shared_layer(tmp_path: Path) -> None:
     build_dir = tmp_path / "build"
     result = subprocess.run(
-        [str(SAM), "build", "--template", "template.yaml", "--build-dir", str(build_dir)],
+        [str(SAM), "build", "--parallel", "--template", "template.yaml", "--build-dir", str(build_dir)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -28,7 +28,13 @@ from botocore.config import Config
 from tools.localcloud.functions import FunctionRuntime, FunctionSpec
 from tools.localcloud.httpapi import HttpApi, Route
 from tools.localcloud.intrinsics import Resolver, UnresolvedError
-from tools.localcloud.mappings import EventSourceMapping, KinesisMapping, SqsMapping, on_failure_to_sqs
+from tools.localcloud.mappings import (
+    LONG_POLL_SECONDS,
+    EventSourceMapping,
+    KinesisMapping,
+    SqsMapping,
+    on_failure_to_sqs,
+)
 from tools.localcloud.template import REPO_ROOT, Template, load_template
 
 ACCOUNT = "123456789012"
@@ -158,6 +164,9 @@ class LocalCloud:
 
     def stop(self) -> None:
         self._stop.set()
+        # Every poller may be in a long poll: ask them all first, so their waits overlap.
+        for mapping in self.mappings.values():
+            mapping.request_stop()
         for mapping in self.mappings.values():
             mapping.stop()
         for thread in self._threads:
@@ -655,7 +664,7 @@ class LocalCloud:
         while not self._stop.is_set():
             try:
                 messages = sqs.receive_message(
-                    QueueUrl=bridge.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                    QueueUrl=bridge.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=LONG_POLL_SECONDS
                 ).get("Messages", [])
             except Exception:
                 self._stop.wait(0.5)

@@ -14,6 +14,7 @@ from typing import Any
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
 
 REGION = "us-east-1"
+LONG_POLL_SECONDS = 1
 
 
 @dataclass
@@ -30,6 +31,8 @@ class MappingStats:
 class EventSourceMapping:
     """Base: a polling thread that can be paused (to simulate an outage) and stopped."""
 
+    idle_interval = 0.1  # seconds between polls that found nothing
+
     def __init__(self, logical_id: str, function: FunctionRuntime) -> None:
         self.logical_id = logical_id
         self.function = function
@@ -43,9 +46,13 @@ class EventSourceMapping:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the poller to stop after its current poll; `stop` also waits for it."""
         self._stop.set()
         self._running.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         self._thread.join(timeout=10)
 
     def pause(self) -> None:
@@ -69,7 +76,7 @@ class EventSourceMapping:
                 worked = False
                 time.sleep(0.5)
             if not worked:
-                self._stop.wait(0.1)
+                self._stop.wait(self.idle_interval)
 
     def poll_once(self) -> bool:
         raise NotImplementedError
@@ -100,15 +107,23 @@ class SqsMapping(EventSourceMapping):
         self.time_scale = time_scale
 
     def poll_once(self) -> bool:
+        # Long polling, as Lambda's pollers do: a message is delivered as soon as it arrives,
+        # and an idle queue costs one request a second instead of a busy loop on moto.
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(self.batch_size, 10),
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=LONG_POLL_SECONDS,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
         messages = response.get("Messages", [])
         if not messages:
+            return False
+        if self.paused:  # the outage began while this poll waited: the function never saw the batch
+            for message in messages:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
             return False
         self.busy = True
         try:
@@ -185,6 +200,9 @@ class SqsMapping(EventSourceMapping):
 
 class KinesisMapping(EventSourceMapping):
     """Kinesis → function: batch size, partial responses, bisect on error, retry limit, on-failure destination."""
+
+    # Kinesis has no long polling; Lambda reads each shard about once a second, this a little more often.
+    idle_interval = 0.25
 
     def __init__(
         self,
