@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.localcloud.cloud import LocalCloud
-from tools.localcloud.orders_client import ADDRESS, request
-from tools.localcloud.orders_client import order_request as order_body
+from tools.localcloud.orders_client import ADDRESS, order_request, request
 
 STOCK = {"SKU-RED-MUG": 20, "SKU-BLUE-MUG": 10, "SKU-TEAPOT": 5, "SKU-LAST-ONE": 1}
 
@@ -63,7 +62,7 @@ def sample_requests(happy_orders: int) -> list[Request]:
     requests = [
         Request(
             f"order {n + 1}",
-            order_body(
+            order_request(
                 ("SKU-RED-MUG", 1 + n % 2, 1250), ("SKU-TEAPOT", 1, 3900) if n % 3 == 0 else ("SKU-BLUE-MUG", 1, 1100)
             ),
             201,
@@ -71,33 +70,33 @@ def sample_requests(happy_orders: int) -> list[Request]:
         )
         for n in range(happy_orders)
     ]
-    repeated = order_body(("SKU-BLUE-MUG", 2, 1100))
+    repeated = order_request(("SKU-BLUE-MUG", 2, 1100))
     requests += [
-        Request("last unit, first buyer", order_body(("SKU-LAST-ONE", 1, 9900)), 201, expect_final="CONFIRMED"),
+        Request("last unit, first buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, expect_final="CONFIRMED"),
         Request(
             "last unit, second buyer",
-            order_body(("SKU-LAST-ONE", 1, 9900)),
+            order_request(("SKU-LAST-ONE", 1, 9900)),
             201,
             expect_final="CANCELLED",
             expect_reason="OUT_OF_STOCK",
         ),
         Request(
             "more than in stock",
-            order_body(("SKU-TEAPOT", 50, 3900)),
+            order_request(("SKU-TEAPOT", 50, 3900)),
             201,
             expect_final="CANCELLED",
             expect_reason="OUT_OF_STOCK",
         ),
         Request(
             "card declined",
-            order_body(("SKU-RED-MUG", 1, 1250), token="tok_declined"),
+            order_request(("SKU-RED-MUG", 1, 1250), token="tok_declined"),
             201,
             expect_final="CANCELLED",
             expect_reason="PAYMENT_DECLINED",
         ),
         Request(
             "carrier refuses address",
-            order_body(("SKU-BLUE-MUG", 1, 1100), address={**ADDRESS, "postal_code": "00000"}),
+            order_request(("SKU-BLUE-MUG", 1, 1100), address={**ADDRESS, "postal_code": "00000"}),
             201,
             expect_final="CANCELLED",
             expect_reason="SHIPPING_FAILED",
@@ -106,15 +105,17 @@ def sample_requests(happy_orders: int) -> list[Request]:
         Request(
             "retry with same key (duplicate)", repeated, 201, idempotency_key="demo-key-1", expect_final="CONFIRMED"
         ),
-        Request("same key, different body", order_body(("SKU-BLUE-MUG", 3, 1100)), 422, idempotency_key="demo-key-1"),
+        Request(
+            "same key, different body", order_request(("SKU-BLUE-MUG", 3, 1100)), 422, idempotency_key="demo-key-1"
+        ),
         Request("malformed JSON", "{not json", 400, raw=True),
-        Request("quantity zero", order_body(("SKU-RED-MUG", 0, 1250)), 422),
+        Request("quantity zero", order_request(("SKU-RED-MUG", 0, 1250)), 422),
         Request(
             "missing address",
-            {k: v for k, v in order_body(("SKU-RED-MUG", 1, 1250)).items() if k != "shipping_address"},
+            {k: v for k, v in order_request(("SKU-RED-MUG", 1, 1250)).items() if k != "shipping_address"},
             422,
         ),
-        Request("unknown currency format", {**order_body(("SKU-RED-MUG", 1, 1250)), "currency": "euro"}, 422),
+        Request("unknown currency format", {**order_request(("SKU-RED-MUG", 1, 1250)), "currency": "euro"}, 422),
     ]
     return requests
 
@@ -125,9 +126,10 @@ def send(api_url: str, order: Request) -> Response:
     return Response(order, response.status, response.body)
 
 
-def get_json(url: str) -> tuple[int, Any]:
-    response = request("GET", url)
-    return response.status, response.body
+def order_view(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
+    """GET /orders/{id}: the order's view, or {} when the API has none."""
+    response = request("GET", f"{cloud.api_url}/orders/{order_id}")
+    return dict(response.body) if response.status == 200 else {}
 
 
 def inject_malformed_event(cloud: LocalCloud) -> None:
@@ -177,7 +179,7 @@ def build_report(cloud: LocalCloud, responses: list[Response], waited: float) ->
     report.add(f"  system quiet after {waited:.1f}s")
 
     orders = {response.order_id: response for response in accepted if response.order_id}
-    views = {order_id: get_json(f"{cloud.api_url}/orders/{order_id}")[1] or {} for order_id in orders}
+    views = {order_id: order_view(cloud, order_id) for order_id in orders}
     sections.report_orders(report, cloud, orders, views)
     sections.report_consumers(report, cloud)
     sections.report_notifications(report, cloud)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tools.localcloud.alarms import evaluate_alarms
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.mappings import KinesisMapping, SqsMapping
+from tools.localcloud.orders_client import request
 
 if TYPE_CHECKING:
     from tools.localcloud.demo import Report, Response
@@ -121,10 +122,8 @@ def report_alarms(report: Report, cloud: LocalCloud) -> None:
 
 
 def audit_trail(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
-    from tools.localcloud.demo import get_json
-
-    status, trail = get_json(f"{cloud.api_url}/orders/{order_id}/events")
-    return list(trail["events"]) if status == 200 and trail else []
+    response = request("GET", f"{cloud.api_url}/orders/{order_id}/events")
+    return list(response.body["events"]) if response.status == 200 else []
 
 
 def report_audit_trail(report: Report, cloud: LocalCloud, orders: dict[str, Response]) -> None:
