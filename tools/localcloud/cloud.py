@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tools.localcloud.faults import Faults
 from tools.localcloud.functions import FunctionRuntime, FunctionSpec
 from tools.localcloud.httpapi import HttpApi, Route
 from tools.localcloud.intrinsics import Resolver, UnresolvedError
@@ -82,8 +83,10 @@ class LocalCloud:
         time_scale: float = DEFAULT_TIME_SCALE,
         work_dir: Path | None = None,
         listen: str = "127.0.0.1",
+        fault_seed: int | None = None,
     ) -> None:
         self.template = template or load_template()
+        self.faults = Faults(fault_seed)  # switched on at run time by tests and the chaos driver
         self.stack_name = stack_name
         self.time_scale = time_scale
         self.moto_port = moto_port or free_port()
@@ -495,7 +498,7 @@ class LocalCloud:
                 timeout_seconds=float(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
             )
-            runtime = FunctionRuntime(spec, base, self.work_dir / "logs")
+            runtime = FunctionRuntime(spec, base, self.work_dir / "logs", self.faults, self.time_scale)
             self.functions[logical_id] = runtime
         # Start the environments in parallel: each imports Powertools and pydantic once.
         starters = [threading.Thread(target=runtime.start) for runtime in self.functions.values()]
@@ -585,6 +588,7 @@ class LocalCloud:
                     report_batch_item_failures=report_failures,
                     visibility_timeout=visibility,
                     time_scale=self.time_scale,
+                    faults=self.faults,
                 )
             elif source_type == "AWS::Kinesis::Stream":
                 destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")

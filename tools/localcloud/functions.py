@@ -1,4 +1,16 @@
-"""Run a template function as its real handler in its own process (one per function)."""
+"""Run a template function as its real handler in its own process (one per function).
+
+Timings keep AWS's relations when the local cloud scales time (`time_scale`):
+on AWS a queue's visibility timeout (60 s) is at least 6 x the function's
+Timeout (10 s), which bounds Powertools idempotency's IN_PROGRESS window (it
+expires when the context's remaining time runs out). The mappings scale the
+visibility timeout a failed message waits, so the context the handler sees
+reports the Timeout scaled by the same factor: a record whose environment died
+mid-record is IN_PROGRESS for at most 0.2 s when its message is visible again
+after 1.2 s, exactly as 10 s < 60 s on AWS. The kill deadline stays the real
+Timeout: handlers need real time to run, and a message stays invisible for the
+queue's real visibility timeout while it is being processed (see mappings.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from tools.localcloud.faults import FaultKind, Faults
+
 WORKER = Path(__file__).with_name("worker.py")
+KILLED_EXIT_CODE = 137  # the worker's injected death (worker.py); a timeout kill is -9
+EXIT_SENTINEL = json.dumps(
+    {"ok": False, "exited": True, "error": {"errorType": "Runtime.ExitError", "errorMessage": "process exited"}}
+)
 
 
 @dataclass
@@ -40,8 +58,17 @@ class InvocationResult:
 class FunctionRuntime:
     """One warm execution environment; invocations are serialised like a reserved concurrency of 1."""
 
-    def __init__(self, spec: FunctionSpec, base_environment: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_environment: dict[str, str],
+        log_dir: Path,
+        faults: Faults | None = None,
+        time_scale: float = 1.0,
+    ) -> None:
         self.spec = spec
+        self.faults = faults
+        self.time_scale = time_scale
         self._base_environment = base_environment
         self._log_path = log_dir / f"{spec.logical_id}.log"
         self._lock = threading.Lock()
@@ -64,6 +91,8 @@ class FunctionRuntime:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_seconds),
+            # What the context's remaining time starts from: the Timeout on the local cloud's clock.
+            "LOCALCLOUD_CONTEXT_TIMEOUT": str(spec.timeout_seconds * self.time_scale),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
         }
@@ -96,7 +125,7 @@ class FunctionRuntime:
             return
         for line in stream:
             responses.put(line)
-        responses.put('{"ok": false, "error": {"errorType": "Runtime.ExitError", "errorMessage": "process exited"}}')
+        responses.put(EXIT_SENTINEL)
 
     def start(self) -> None:
         """Start the environment now (an init error surfaces at startup, not on the first event)."""
@@ -112,20 +141,51 @@ class FunctionRuntime:
             process = self._process
             assert process.stdin is not None
             self.invocations += 1
-            process.stdin.write(json.dumps({"event": event, "request_id": str(uuid.uuid4())}) + "\n")
-            process.stdin.flush()
+            faults = self.faults.for_worker(self.spec.logical_id) if self.faults else None
+            request = {"event": event, "request_id": str(uuid.uuid4()), "faults": faults}
             try:
+                process.stdin.write(json.dumps(request) + "\n")
+                process.stdin.flush()
                 response = json.loads(self._responses.get(timeout=self.spec.timeout_seconds + 1))
             except queue.Empty:
-                process.kill()
-                self._process = None
-                self.errors += 1
-                message = f"Task timed out after {self.spec.timeout_seconds:.0f} seconds"
-                return InvocationResult(ok=False, error={"errorType": "Sandbox.Timedout", "errorMessage": message})
+                return self._timed_out(process)
+            except (BrokenPipeError, OSError):
+                response = json.loads(EXIT_SENTINEL)  # it died between invocations
+            self._count_faults(response.get("faults") or {})
+            if response.get("exited"):
+                return self._exited(process, response)
             if not response["ok"]:
                 self.errors += 1
                 return InvocationResult(ok=False, error=response["error"])
             return InvocationResult(ok=True, result=response["result"])
+
+    def _timed_out(self, process: subprocess.Popen[str]) -> InvocationResult:
+        process.kill()
+        process.wait()
+        self._process = None
+        self.errors += 1
+        message = f"Task timed out after {self.spec.timeout_seconds:.0f} seconds"
+        return InvocationResult(ok=False, error={"errorType": "Sandbox.Timedout", "errorMessage": message})
+
+    def _exited(self, process: subprocess.Popen[str], response: dict[str, Any]) -> InvocationResult:
+        """The environment died mid-invocation: the invocation failed and the next one starts a new one."""
+        # Reap it now, so the next invoke never writes to a dead process that poll() has not noticed.
+        try:
+            code = process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+        self._process = None
+        self.errors += 1
+        if code == KILLED_EXIT_CODE and self.faults is not None:
+            self.faults.record(FaultKind.KILL.value, self.spec.logical_id)
+        error = {**response["error"], "errorMessage": f"process exited with status {code}"}
+        return InvocationResult(ok=False, error=error)
+
+    def _count_faults(self, injected: dict[str, int]) -> None:
+        if self.faults is not None:
+            for kind, count in injected.items():
+                self.faults.record(kind, self.spec.logical_id, int(count))
 
     def stop(self) -> None:
         with self._lock:

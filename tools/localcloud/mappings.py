@@ -1,85 +1,27 @@
-"""Event source mappings with Lambda's semantics, polling moto's SQS queues and Kinesis streams."""
+"""Event source mappings with Lambda's semantics, polling moto's SQS queues and Kinesis streams.
+
+The base poller is in mapping_base.py and the Kinesis mapping in kinesis_mapping.py;
+this module is the one the local cloud imports them from.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from tools.localcloud.faults import FaultKind, Faults
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
+from tools.localcloud.kinesis_mapping import KinesisMapping, on_failure_to_sqs
+from tools.localcloud.mapping_base import LONG_POLL_SECONDS, REGION, EventSourceMapping, MappingStats
 
-REGION = "us-east-1"
-LONG_POLL_SECONDS = 1
-
-
-@dataclass
-class MappingStats:
-    """What one mapping delivered: records the function processed, failed, and sent on."""
-
-    processed: int = 0
-    failed: int = 0
-    batches: int = 0
-    sent_to_on_failure: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
-
-
-class EventSourceMapping:
-    """Base: a polling thread that can be paused (to simulate an outage) and stopped."""
-
-    idle_interval = 0.1  # seconds between polls that found nothing
-
-    def __init__(self, logical_id: str, function: FunctionRuntime) -> None:
-        self.logical_id = logical_id
-        self.function = function
-        self.stats = MappingStats()
-        self.busy = False
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._thread = threading.Thread(target=self._loop, name=f"esm-{logical_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def request_stop(self) -> None:
-        """Ask the poller to stop after its current poll; `stop` also waits for it."""
-        self._stop.set()
-        self._running.set()
-
-    def stop(self) -> None:
-        self.request_stop()
-        self._thread.join(timeout=10)
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._running.wait()
-            if self._stop.is_set():
-                return
-            try:
-                worked = self.poll_once()
-            except Exception:  # keep polling, as the Lambda service does
-                worked = False
-                time.sleep(0.5)
-            if not worked:
-                self._stop.wait(self.idle_interval)
-
-    def poll_once(self) -> bool:
-        raise NotImplementedError
+__all__ = [
+    "LONG_POLL_SECONDS",
+    "EventSourceMapping",
+    "KinesisMapping",
+    "MappingStats",
+    "SqsMapping",
+    "on_failure_to_sqs",
+]
 
 
 class SqsMapping(EventSourceMapping):
@@ -96,6 +38,7 @@ class SqsMapping(EventSourceMapping):
         report_batch_item_failures: bool,
         visibility_timeout: int,
         time_scale: float,
+        faults: Faults | None = None,
     ) -> None:
         super().__init__(logical_id, function)
         self.sqs = sqs
@@ -105,14 +48,26 @@ class SqsMapping(EventSourceMapping):
         self.report_batch_item_failures = report_batch_item_failures
         self.visibility_timeout = visibility_timeout
         self.time_scale = time_scale
+        self.faults = faults
+
+    @property
+    def retry_delay(self) -> int:
+        """How long a failed message stays invisible: the visibility timeout on the local cloud's clock."""
+        return max(0, round(self.visibility_timeout * self.time_scale))
 
     def poll_once(self) -> bool:
         # Long polling, as Lambda's pollers do: a message is delivered as soon as it arrives,
         # and an idle queue costs one request a second instead of a busy loop on moto.
+        # While a batch is being processed it stays invisible for the queue's REAL visibility
+        # timeout: the function's kill deadline is its real Timeout, and on AWS the visibility
+        # timeout (>= 6 x Timeout) outlasts it, so a slow invocation never sees its own messages
+        # redelivered. Only the wait after a failure is scaled (retry_delay), as is the context's
+        # remaining time (functions.py), which keeps visibility >= 6 x timeout >= IN_PROGRESS window.
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(self.batch_size, 10),
             WaitTimeSeconds=LONG_POLL_SECONDS,
+            VisibilityTimeout=self.visibility_timeout,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
@@ -127,15 +82,28 @@ class SqsMapping(EventSourceMapping):
             return False
         self.busy = True
         try:
+            self._duplicate_some(messages)
             self._deliver(messages)
         finally:
             self.busy = False
             self.stats.last_activity = time.monotonic()
         return True
 
+    def _duplicate_some(self, messages: list[dict[str, Any]]) -> None:
+        """The duplicate-delivery fault: a copy goes back on the queue, as SQS's at-least-once delivery does."""
+        if self.faults is None:
+            return
+        for message in messages:
+            if self.faults.chance(FaultKind.DUPLICATE, self.function.spec.logical_id):
+                self.sqs.send_message(
+                    QueueUrl=self.queue_url,
+                    MessageBody=message["Body"],
+                    MessageAttributes=message.get("MessageAttributes", {}),
+                )
+
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [self._record(message) for message in messages]}
-        result = self.function.invoke(event)
+        result = self._invoke(event)
         failed_ids = self._failed_message_ids(result, messages)
         self.stats.batches += 1
         succeeded = [message for message in messages if message["MessageId"] not in failed_ids]
@@ -147,10 +115,10 @@ class SqsMapping(EventSourceMapping):
             )
         # A failed message becomes visible again when its visibility timeout ends; the
         # local cloud scales that wait (time_scale) so retries and redrive take seconds.
-        delay = max(0, round(self.visibility_timeout * self.time_scale))
+        # Whatever failed it (an error, a timeout, an environment that died mid-record).
         for message in failed:
             self.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay
+                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
             )
         self.stats.processed += len(succeeded)
         self.stats.failed += len(failed)
@@ -196,162 +164,3 @@ class SqsMapping(EventSourceMapping):
             "eventSourceARN": self.queue_arn,
             "awsRegion": REGION,
         }
-
-
-class KinesisMapping(EventSourceMapping):
-    """Kinesis → function: batch size, partial responses, bisect on error, retry limit, on-failure destination."""
-
-    # Kinesis has no long polling; Lambda reads each shard about once a second, this a little more often.
-    idle_interval = 0.25
-
-    def __init__(
-        self,
-        logical_id: str,
-        function: FunctionRuntime,
-        kinesis: Any,
-        stream_name: str,
-        stream_arn: str,
-        batch_size: int,
-        starting_position: str,
-        bisect_on_error: bool,
-        maximum_retry_attempts: int,
-        report_batch_item_failures: bool,
-        on_failure: Callable[[dict[str, Any]], None] | None,
-    ) -> None:
-        super().__init__(logical_id, function)
-        self.kinesis = kinesis
-        self.stream_name = stream_name
-        self.stream_arn = stream_arn
-        self.batch_size = batch_size
-        self.starting_position = starting_position
-        self.bisect_on_error = bisect_on_error
-        # -1 means "retry until the record expires"; locally that is bounded to keep runs finite.
-        self.maximum_retry_attempts = maximum_retry_attempts if maximum_retry_attempts >= 0 else 10
-        self.report_batch_item_failures = report_batch_item_failures
-        self.on_failure = on_failure
-        self._iterators: dict[str, str] = {}
-        self.caught_up = False
-        self.last_arrival: datetime | None = None
-
-    def _shard_iterators(self) -> dict[str, str]:
-        if not self._iterators:
-            shards = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]["Shards"]
-            for shard in shards:
-                self._iterators[shard["ShardId"]] = self.kinesis.get_shard_iterator(
-                    StreamName=self.stream_name, ShardId=shard["ShardId"], ShardIteratorType=self.starting_position
-                )["ShardIterator"]
-        return self._iterators
-
-    def poll_once(self) -> bool:
-        worked = False
-        for shard_id, iterator in list(self._shard_iterators().items()):
-            response = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_size)
-            records = response.get("Records", [])
-            if records:
-                worked = True
-                self.busy = True
-                try:
-                    self._process(shard_id, records)
-                finally:
-                    self.busy = False
-                    self.stats.last_activity = time.monotonic()
-            self._iterators[shard_id] = response["NextShardIterator"]
-        self.caught_up = not worked
-        return worked
-
-    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
-        """Deliver records in order; retry from the first failure, bisect errors, give up to on-failure."""
-        pending: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
-        while pending:
-            batch, attempts = pending.pop(0)
-            result = self.function.invoke({"Records": [self._record(shard_id, record) for record in batch]})
-            self.stats.batches += 1
-            failed_from = self._first_failed_index(result, batch)
-            if failed_from is None:
-                self.stats.processed += len(batch)
-                self.last_arrival = batch[-1]["ApproximateArrivalTimestamp"]
-                continue
-            # Records before the first failure are checkpointed, exactly as Lambda does.
-            self.stats.processed += failed_from
-            remaining = batch[failed_from:]
-            if attempts >= self.maximum_retry_attempts:
-                self._give_up(shard_id, remaining, result)
-                continue
-            if not result.ok and self.bisect_on_error and len(remaining) > 1:
-                middle = len(remaining) // 2
-                pending[:0] = [(remaining[:middle], attempts + 1), (remaining[middle:], attempts + 1)]
-            else:
-                pending.insert(0, (remaining, attempts + 1))
-
-    def _first_failed_index(self, result: InvocationResult, batch: list[dict[str, Any]]) -> int | None:
-        if not result.ok:
-            return 0
-        payload = result.result
-        if not self.report_batch_item_failures or not isinstance(payload, dict):
-            return None
-        failures = payload.get("batchItemFailures") or []
-        sequence_numbers = [record["SequenceNumber"] for record in batch]
-        indexes = [
-            sequence_numbers.index(failure["itemIdentifier"])
-            for failure in failures
-            if isinstance(failure, dict) and failure.get("itemIdentifier") in sequence_numbers
-        ]
-        if len(indexes) != len(failures):
-            return 0  # an identifier that is not in the batch fails the whole batch
-        return min(indexes) if indexes else None
-
-    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], result: InvocationResult) -> None:
-        """Send the batch's description (not its data) to the on-failure destination and move on."""
-        self.stats.failed += len(batch)
-        self.stats.sent_to_on_failure += len(batch)
-        if self.on_failure is None:
-            return
-        self.on_failure(
-            {
-                "requestContext": {
-                    "requestId": f"localcloud-{batch[0]['SequenceNumber']}",
-                    "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{self.function.spec.name}",
-                    "condition": "RetryAttemptsExhausted",
-                    "approximateInvokeCount": self.maximum_retry_attempts + 1,
-                },
-                "responseContext": {"statusCode": 200, "functionError": result.error.get("errorType", "Unhandled")},
-                "version": "1.0",
-                "timestamp": datetime.now(UTC).isoformat(),
-                "KinesisBatchInfo": {
-                    "shardId": shard_id,
-                    "startSequenceNumber": batch[0]["SequenceNumber"],
-                    "endSequenceNumber": batch[-1]["SequenceNumber"],
-                    "approximateArrivalOfFirstRecord": batch[0]["ApproximateArrivalTimestamp"].isoformat(),
-                    "approximateArrivalOfLastRecord": batch[-1]["ApproximateArrivalTimestamp"].isoformat(),
-                    "batchSize": len(batch),
-                    "streamArn": self.stream_arn,
-                },
-            }
-        )
-
-    def _record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": record["SequenceNumber"],
-                "data": base64.b64encode(record["Data"]).decode(),
-                "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{shard_id}:{record['SequenceNumber']}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/localcloud",
-            "awsRegion": REGION,
-            "eventSourceARN": self.stream_arn,
-        }
-
-
-def on_failure_to_sqs(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:
-    """An on-failure destination that is an SQS queue."""
-
-    def send(record: dict[str, Any]) -> None:
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
-
-    return send

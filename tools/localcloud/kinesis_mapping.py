@@ -1,0 +1,172 @@
+"""Kinesis event source mappings with Lambda's semantics: checkpoints, bisect, retry limit, on-failure."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tools.localcloud.functions import FunctionRuntime, InvocationResult
+from tools.localcloud.mapping_base import REGION, EventSourceMapping
+
+
+class KinesisMapping(EventSourceMapping):
+    """Kinesis → function: batch size, partial responses, bisect on error, retry limit, on-failure destination."""
+
+    # Kinesis has no long polling; Lambda reads each shard about once a second, this a little more often.
+    idle_interval = 0.25
+
+    def __init__(
+        self,
+        logical_id: str,
+        function: FunctionRuntime,
+        kinesis: Any,
+        stream_name: str,
+        stream_arn: str,
+        batch_size: int,
+        starting_position: str,
+        bisect_on_error: bool,
+        maximum_retry_attempts: int,
+        report_batch_item_failures: bool,
+        on_failure: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        super().__init__(logical_id, function)
+        self.kinesis = kinesis
+        self.stream_name = stream_name
+        self.stream_arn = stream_arn
+        self.batch_size = batch_size
+        self.starting_position = starting_position
+        self.bisect_on_error = bisect_on_error
+        # -1 means "retry until the record expires"; locally that is bounded to keep runs finite.
+        self.maximum_retry_attempts = maximum_retry_attempts if maximum_retry_attempts >= 0 else 10
+        self.report_batch_item_failures = report_batch_item_failures
+        self.on_failure = on_failure
+        self._iterators: dict[str, str] = {}
+        self.caught_up = False
+        self.last_arrival: datetime | None = None
+
+    def _shard_iterators(self) -> dict[str, str]:
+        if not self._iterators:
+            shards = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]["Shards"]
+            for shard in shards:
+                self._iterators[shard["ShardId"]] = self.kinesis.get_shard_iterator(
+                    StreamName=self.stream_name, ShardId=shard["ShardId"], ShardIteratorType=self.starting_position
+                )["ShardIterator"]
+        return self._iterators
+
+    def poll_once(self) -> bool:
+        worked = False
+        for shard_id, iterator in list(self._shard_iterators().items()):
+            response = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            records = response.get("Records", [])
+            if records:
+                worked = True
+                self.busy = True
+                try:
+                    self._process(shard_id, records)
+                finally:
+                    self.busy = False
+                    self.stats.last_activity = time.monotonic()
+            self._iterators[shard_id] = response["NextShardIterator"]
+        self.caught_up = not worked
+        return worked
+
+    def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        """Deliver records in order; retry from the first failure, bisect errors, give up to on-failure."""
+        pending: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
+        while pending:
+            batch, attempts = pending.pop(0)
+            result = self._invoke({"Records": [self._record(shard_id, record) for record in batch]})
+            self.stats.batches += 1
+            failed_from = self._first_failed_index(result, batch)
+            if failed_from is None:
+                self.stats.processed += len(batch)
+                self.last_arrival = batch[-1]["ApproximateArrivalTimestamp"]
+                continue
+            # Records before the first failure are checkpointed, exactly as Lambda does.
+            self.stats.processed += failed_from
+            remaining = batch[failed_from:]
+            if attempts >= self.maximum_retry_attempts:
+                self._give_up(shard_id, remaining, result)
+                continue
+            if not result.ok and self.bisect_on_error and len(remaining) > 1:
+                middle = len(remaining) // 2
+                pending[:0] = [(remaining[:middle], attempts + 1), (remaining[middle:], attempts + 1)]
+            else:
+                pending.insert(0, (remaining, attempts + 1))
+
+    def _first_failed_index(self, result: InvocationResult, batch: list[dict[str, Any]]) -> int | None:
+        if not result.ok:
+            return 0
+        payload = result.result
+        if not self.report_batch_item_failures or not isinstance(payload, dict):
+            return None
+        failures = payload.get("batchItemFailures") or []
+        sequence_numbers = [record["SequenceNumber"] for record in batch]
+        indexes = [
+            sequence_numbers.index(failure["itemIdentifier"])
+            for failure in failures
+            if isinstance(failure, dict) and failure.get("itemIdentifier") in sequence_numbers
+        ]
+        if len(indexes) != len(failures):
+            return 0  # an identifier that is not in the batch fails the whole batch
+        return min(indexes) if indexes else None
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], result: InvocationResult) -> None:
+        """Send the batch's description (not its data) to the on-failure destination and move on."""
+        self.stats.failed += len(batch)
+        self.stats.sent_to_on_failure += len(batch)
+        if self.on_failure is None:
+            return
+        self.on_failure(
+            {
+                "requestContext": {
+                    "requestId": f"localcloud-{batch[0]['SequenceNumber']}",
+                    "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{self.function.spec.name}",
+                    "condition": "RetryAttemptsExhausted",
+                    "approximateInvokeCount": self.maximum_retry_attempts + 1,
+                },
+                "responseContext": {"statusCode": 200, "functionError": result.error.get("errorType", "Unhandled")},
+                "version": "1.0",
+                "timestamp": datetime.now(UTC).isoformat(),
+                "KinesisBatchInfo": {
+                    "shardId": shard_id,
+                    "startSequenceNumber": batch[0]["SequenceNumber"],
+                    "endSequenceNumber": batch[-1]["SequenceNumber"],
+                    "approximateArrivalOfFirstRecord": batch[0]["ApproximateArrivalTimestamp"].isoformat(),
+                    "approximateArrivalOfLastRecord": batch[-1]["ApproximateArrivalTimestamp"].isoformat(),
+                    "batchSize": len(batch),
+                    "streamArn": self.stream_arn,
+                },
+            }
+        )
+
+    def _record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": record["PartitionKey"],
+                "sequenceNumber": record["SequenceNumber"],
+                "data": base64.b64encode(record["Data"]).decode(),
+                "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard_id}:{record['SequenceNumber']}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": "arn:aws:iam::123456789012:role/localcloud",
+            "awsRegion": REGION,
+            "eventSourceARN": self.stream_arn,
+        }
+
+
+def on_failure_to_sqs(sqs: Any, queue_url: str) -> Callable[[dict[str, Any]], None]:
+    """An on-failure destination that is an SQS queue."""
+
+    def send(record: dict[str, Any]) -> None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+
+    return send

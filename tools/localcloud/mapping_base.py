@@ -1,0 +1,85 @@
+"""What every event source mapping shares: a polling thread that can be paused and stopped."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.localcloud.functions import FunctionRuntime, InvocationResult
+
+REGION = "us-east-1"
+LONG_POLL_SECONDS = 1
+
+
+@dataclass
+class MappingStats:
+    """What one mapping delivered: records the function processed, failed, and sent on."""
+
+    processed: int = 0
+    failed: int = 0
+    batches: int = 0
+    sent_to_on_failure: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+
+
+class EventSourceMapping:
+    """Base: a polling thread that can be paused (to simulate an outage) and stopped."""
+
+    idle_interval = 0.1  # seconds between polls that found nothing
+
+    def __init__(self, logical_id: str, function: FunctionRuntime) -> None:
+        self.logical_id = logical_id
+        self.function = function
+        self.stats = MappingStats()
+        self.busy = False
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._thread = threading.Thread(target=self._loop, name=f"esm-{logical_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the poller to stop after its current poll; `stop` also waits for it."""
+        self._stop.set()
+        self._running.set()
+
+    def stop(self) -> None:
+        self.request_stop()
+        self._thread.join(timeout=10)
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._running.wait()
+            if self._stop.is_set():
+                return
+            try:
+                worked = self.poll_once()
+            except Exception:  # keep polling, as the Lambda service does
+                worked = False
+                time.sleep(0.5)
+            if not worked:
+                self._stop.wait(self.idle_interval)
+
+    def poll_once(self) -> bool:
+        raise NotImplementedError
+
+    def _invoke(self, event: dict[str, Any]) -> InvocationResult:
+        """Invoke the function; a runtime that cannot even start fails the batch, which Lambda retries."""
+        try:
+            return self.function.invoke(event)
+        except Exception as error:
+            return InvocationResult(ok=False, error={"errorType": type(error).__name__, "errorMessage": str(error)})
