@@ -52,3 +52,8 @@ clean:
 ## serve: run the local cloud on fixed ports (AWS APIs :5000, orders API :3000) until Ctrl-C
 serve: $(STAMP)
 	$(BIN)/python -m tools.localcloud serve $(ARGS)
+
+## load: bounded load test (ramp, hold, 8x spike) on the local cloud, or on ORDERFLOW_API_URL; ARGS="--help" for flags
+.PHONY: load
+load: $(STAMP)
+	$(BIN)/python -m tools.localcloud load $(ARGS)

@@ -46,6 +46,11 @@ def wait_for_interrupt() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["load"]:  # the load test has flags of its own: `load --help`
+        from tools.localcloud.load import main as load_main
+
+        return load_main(arguments[1:])
     parser = argparse.ArgumentParser(prog="python -m tools.localcloud", description=__doc__)
     parser.add_argument("command", choices=["demo", "serve"], help="demo: run the main job and report; serve: just run")
     parser.add_argument("--keep-running", action="store_true", help="demo: keep the local cloud up after the report")
