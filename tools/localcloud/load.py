@@ -280,9 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         result = run_load(args.api_url.rstrip("/"), plan, skus, console.print)
     else:
         from tools.localcloud.cloud import LocalCloud
+        from tools.localcloud.template import REPO_ROOT
 
         console.print("starting the local cloud from template.yaml ...")
-        with LocalCloud() as cloud:
+        # Its own work directory, so a `make demo` or `make serve` alongside keeps its logs.
+        with LocalCloud(work_dir=REPO_ROOT / ".localcloud" / "load") as cloud:
             result = load_local_cloud(cloud, plan, skus, console.print)
     render(result, console)
     if result.not_terminal:
