@@ -81,6 +81,12 @@ class FunctionRuntime:
     def log_path(self) -> Path:
         return self._log_path
 
+    @property
+    def pid(self) -> int | None:
+        """The live environment's process id, None when there is none (not started yet, or died)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def _environment(self) -> dict[str, str]:
         spec = self.spec
         paths = [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)]
