@@ -15,7 +15,7 @@ from inventory_settings import get_settings
 from inventory_store import InventoryStore
 
 from orderflow.catalog import ReleaseInventory, ReserveInventory
-from orderflow.commands import conclude
+from orderflow.commands import conclude, should_apply
 from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
 from orderflow.parsing import parse_sqs_record
 from orderflow.publisher import EventPublisher
@@ -27,6 +27,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def apply_command(event: ReserveInventory | ReleaseInventory) -> None:
+    if not should_apply(event):
+        logger.warning("Command not applied: the saga no longer waits for it", extra={"command": event.DETAIL_TYPE})
+        return
     settings = get_settings()
     store = InventoryStore(settings.inventory_table_name)
     outcome = reserve_stock(event, store) if isinstance(event, ReserveInventory) else release_stock(event, store)

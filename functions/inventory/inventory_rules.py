@@ -16,6 +16,8 @@ ORDER_COMPENSATED = "OrderCompensated"
 class ReservationState(StrEnum):
     RESERVED = "RESERVED"
     RELEASED = "RELEASED"
+    # Refused for lack of stock: the order is over, so any later reserve gets the same answer.
+    REFUSED = "REFUSED"
 
 
 class Reservation(Contract):
@@ -27,6 +29,7 @@ class Reservation(Contract):
 class ReserveDecision(StrEnum):
     RESERVE = "reserve"
     ALREADY_RESERVED = "already_reserved"
+    ALREADY_REFUSED = "already_refused"
     REFUSE = "refuse"
 
 
@@ -49,6 +52,8 @@ def decide_reserve(existing: Reservation | None) -> ReserveDecision:
         return ReserveDecision.RESERVE
     if existing.state is ReservationState.RESERVED:
         return ReserveDecision.ALREADY_RESERVED
+    if existing.state is ReservationState.REFUSED:
+        return ReserveDecision.ALREADY_REFUSED
     return ReserveDecision.REFUSE
 
 

@@ -21,6 +21,7 @@ from orderflow.catalog import (
     InventoryReservedData,
     ReleaseInventory,
     ReserveInventory,
+    Shortage,
 )
 from orderflow.commands import CommandOutcome
 
@@ -37,21 +38,25 @@ def reserve_stock(command: ReserveInventory, store: InventoryStore) -> CommandOu
             return CommandOutcome.failed(ORDER_COMPENSATED, f"order {order_id} was already released; not reserving")
         if decision is ReserveDecision.ALREADY_RESERVED and existing is not None:
             return _reserved(command, existing.lines)
+        if decision is ReserveDecision.ALREADY_REFUSED:
+            return _out_of_stock(command, [])
         result = store.reserve(order_id, command.data.items)
         if result.reserved:
             reservation = store.reservation(order_id)
             return _reserved(command, reservation.lines if reservation else command.data.items)
-        if not result.lost_race:
-            failed = InventoryReservationFailed.in_reaction_to(
-                command,
-                InventoryReservationFailedData(
-                    order_id=order_id, shortages=result.shortages, reason="insufficient stock"
-                ),
-                producer=PRODUCER,
-            )
-            cause = ", ".join(f"{s.sku}: {s.available} of {s.requested}" for s in result.shortages)
-            return CommandOutcome.failed(OUT_OF_STOCK, cause or "insufficient stock", failed)
+        # Out of stock ends the order: record it, so a late (redriven) reserve can never take stock.
+        if not result.lost_race and store.record_refusal(order_id):
+            return _out_of_stock(command, result.shortages)
     raise RuntimeError(f"reservation for {order_id} kept racing; retrying the message")
+
+
+def _out_of_stock(command: ReserveInventory, shortages: list[Shortage]) -> CommandOutcome:
+    data = InventoryReservationFailedData(
+        order_id=command.data.order_id, shortages=shortages, reason="insufficient stock"
+    )
+    failed = InventoryReservationFailed.in_reaction_to(command, data, producer=PRODUCER)
+    cause = ", ".join(f"{s.sku}: {s.available} of {s.requested}" for s in shortages)
+    return CommandOutcome.failed(OUT_OF_STOCK, cause or "insufficient stock", failed)
 
 
 def _reserved(command: ReserveInventory, lines: list) -> CommandOutcome:  # type: ignore[type-arg]

@@ -124,8 +124,15 @@ class InventoryStore:
 
     def record_release_without_reservation(self, order_id: str) -> bool:
         """Write a RELEASED tombstone; False when a reservation appeared meanwhile."""
+        return self._record_without_stock(order_id, ReservationState.RELEASED)
+
+    def record_refusal(self, order_id: str) -> bool:
+        """Remember that the order was refused for lack of stock; False when a reservation appeared meanwhile."""
+        return self._record_without_stock(order_id, ReservationState.REFUSED)
+
+    def _record_without_stock(self, order_id: str, state: ReservationState) -> bool:
         try:
-            self._dynamodb.put_item(**self._reservation_put(order_id, ReservationState.RELEASED, []))
+            self._dynamodb.put_item(**self._reservation_put(order_id, state, []))
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False

@@ -16,7 +16,7 @@ from payment_service import charge_payment, refund_payment
 from payment_settings import get_settings
 
 from orderflow.catalog import ChargePayment, RefundPayment
-from orderflow.commands import conclude
+from orderflow.commands import conclude, should_apply
 from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
 from orderflow.parsing import parse_sqs_record
 from orderflow.publisher import EventPublisher
@@ -28,6 +28,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def apply_command(event: ChargePayment | RefundPayment) -> None:
+    if not should_apply(event):
+        logger.warning("Command not applied: the saga no longer waits for it", extra={"command": event.DETAIL_TYPE})
+        return
     settings = get_settings()
     ledger, provider = PaymentsLedger(settings.payments_table_name), provider_named(settings.payment_provider)
     if isinstance(event, ChargePayment):

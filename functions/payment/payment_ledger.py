@@ -2,7 +2,8 @@
 
 Items: `pk=ORDER#<order id>`, `sk=CHARGE` (charge_id, amount_cents, currency) and
 `sk=REFUND` (refund_id, amount_cents; 0 when nothing was charged — that entry
-also refuses any later charge for the order).
+also refuses any later charge for the order), and `sk=DECLINE` (the decline
+reason) when the provider declined: a late charge is declined again unseen.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from orderflow.envelope import Contract
 
 CHARGE = "CHARGE"
 REFUND = "REFUND"
+# The provider declined the order's charge: the order is over, and a late charge gets the same answer.
+DECLINE = "DECLINE"
 
 
 class LedgerEntry(Contract):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payment_ledger import CHARGE, REFUND, LedgerEntry, PaymentsLedger
+from payment_ledger import CHARGE, DECLINE, REFUND, LedgerEntry, PaymentsLedger
 from payment_provider import PaymentProvider
 
 from orderflow.catalog import (
@@ -36,6 +36,12 @@ def _charged(command: ChargePayment, charge: LedgerEntry) -> CommandOutcome:
     )
 
 
+def _declined(command: ChargePayment, reason: str) -> CommandOutcome:
+    data = PaymentDeclinedData(order_id=command.data.order_id, reason=reason)
+    declined = PaymentDeclined.in_reaction_to(command, data, producer=PRODUCER)
+    return CommandOutcome.failed(PAYMENT_DECLINED, reason, declined)
+
+
 def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: PaymentProvider) -> CommandOutcome:
     """Charge once per order; never after the order's refund (its compensation) was recorded."""
     data = command.data
@@ -47,12 +53,14 @@ def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: Pay
             )
         if CHARGE in entries:
             return _charged(command, entries[CHARGE])
+        if DECLINE in entries:
+            return _declined(command, entries[DECLINE].reference)
         result = provider.charge(data.order_id, data.amount_cents, data.currency, data.payment_token)
         if not result.approved:
-            declined = PaymentDeclined.in_reaction_to(
-                command, PaymentDeclinedData(order_id=data.order_id, reason=result.decline_reason), producer=PRODUCER
-            )
-            return CommandOutcome.failed(PAYMENT_DECLINED, result.decline_reason, declined)
+            decline = LedgerEntry(order_id=data.order_id, kind=DECLINE, reference=result.decline_reason, amount_cents=0)
+            if ledger.record(decline, unless=CHARGE):
+                return _declined(command, result.decline_reason)
+            continue
         charge = LedgerEntry(
             order_id=data.order_id,
             kind=CHARGE,

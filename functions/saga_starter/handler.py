@@ -27,7 +27,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def start_order_saga(event: OrderPlaced) -> None:
     settings = get_settings()
-    started = start_saga(settings.state_machine_arn, SagaInput.from_order_placed(event, settings.step_timeout_seconds))
+    started = start_saga(settings.state_machine_arn, SagaInput.from_order_placed(event, settings.saga_config()))
     metrics.add_metric(name="SagaStarted" if started else "SagaAlreadyStarted", unit=MetricUnit.Count, value=1)
     logger.info("Saga started" if started else "Saga already running or done for this order")
 

@@ -6,12 +6,20 @@ from functools import cache
 
 from pydantic import Field
 
+from orderflow.saga import SagaConfig
 from orderflow.settings import IdempotencySettings
 
 
 class SagaStarterSettings(IdempotencySettings):
     state_machine_arn: str
     step_timeout_seconds: int = Field(ge=1, le=86400)
+    compensation_timeout_seconds: int = Field(ge=1, le=86400)
+
+    def saga_config(self) -> SagaConfig:
+        return SagaConfig(
+            step_timeout_seconds=self.step_timeout_seconds,
+            compensation_timeout_seconds=self.compensation_timeout_seconds,
+        )
 
 
 @cache

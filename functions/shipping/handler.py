@@ -16,7 +16,7 @@ from shipping_settings import get_settings
 from shipping_store import ShipmentsStore
 
 from orderflow.catalog import CancelShipment, CreateShipment
-from orderflow.commands import conclude
+from orderflow.commands import conclude, should_apply
 from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
 from orderflow.parsing import parse_sqs_record
 from orderflow.publisher import EventPublisher
@@ -28,6 +28,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def apply_command(event: CreateShipment | CancelShipment) -> None:
+    if not should_apply(event):
+        logger.warning("Command not applied: the saga no longer waits for it", extra={"command": event.DETAIL_TYPE})
+        return
     settings = get_settings()
     store = ShipmentsStore(settings.shipments_table_name)
     if isinstance(event, CreateShipment):

@@ -40,11 +40,16 @@ def create_shipment(command: CreateShipment, store: ShipmentsStore, carrier: Car
         existing = store.get(order_id)
         if existing is not None and existing.state is ShipmentState.CANCELLED:
             return CommandOutcome.failed(ORDER_COMPENSATED, f"order {order_id} was already cancelled; not shipping")
+        if existing is not None and existing.state is ShipmentState.REFUSED:
+            return CommandOutcome.failed(SHIPMENT_FAILED, existing.refusal or "refused by the carrier")
         if existing is not None:
             return _created(command, existing)
         booking = carrier.book(order_id, command.data.address)
         if not booking.accepted:
-            return CommandOutcome.failed(SHIPMENT_FAILED, booking.refusal)
+            refused = Shipment(order_id=order_id, state=ShipmentState.REFUSED, refusal=booking.refusal)
+            if store.create(refused):
+                return CommandOutcome.failed(SHIPMENT_FAILED, booking.refusal)
+            continue
         shipment = Shipment(
             order_id=order_id,
             state=ShipmentState.CREATED,

@@ -1,7 +1,8 @@
 """The shipments table: one item per order, `pk=ORDER#<order id>`, `sk=SHIPMENT`, state CREATED or CANCELLED.
 
 A CANCELLED item without a shipment id is the tombstone a cancellation leaves
-when nothing was shipped: it refuses a late CreateShipment.
+when nothing was shipped: it refuses a late CreateShipment. A REFUSED item
+records the carrier's refusal, so a late CreateShipment is refused the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from orderflow.envelope import Contract
 class ShipmentState(StrEnum):
     CREATED = "CREATED"
     CANCELLED = "CANCELLED"
+    # The carrier refused the order: it is over, and a late CreateShipment gets the same answer.
+    REFUSED = "REFUSED"
 
 
 class Shipment(Contract):
@@ -25,6 +28,7 @@ class Shipment(Contract):
     state: ShipmentState
     shipment_id: str | None = None
     tracking_number: str | None = None
+    refusal: str | None = None
 
 
 def _key(order_id: str) -> dict[str, Any]:
@@ -48,6 +52,7 @@ class ShipmentsStore:
             state=ShipmentState(item["state"]["S"]),
             shipment_id=item.get("shipment_id", {}).get("S"),
             tracking_number=item.get("tracking_number", {}).get("S"),
+            refusal=item.get("refusal", {}).get("S"),
         )
 
     def create(self, shipment: Shipment) -> bool:
@@ -57,6 +62,8 @@ class ShipmentsStore:
             item["shipment_id"] = {"S": shipment.shipment_id}
         if shipment.tracking_number:
             item["tracking_number"] = {"S": shipment.tracking_number}
+        if shipment.refusal:
+            item["refusal"] = {"S": shipment.refusal}
         try:
             self._dynamodb.put_item(
                 TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"

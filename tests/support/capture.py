@@ -49,6 +49,10 @@ class CallbackRecorder:
 
     successes: list[tuple[str, Any]] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
+    dead_tokens: set[str] = field(default_factory=set)  # tokens the saga no longer waits on
+
+    def waits_for(self, task_token: str) -> bool:
+        return task_token not in self.dead_tokens
 
     def succeed(self, task_token: str, output: Any) -> bool:
         self.successes.append((task_token, output))
@@ -65,4 +69,5 @@ def record_callbacks(monkeypatch: pytest.MonkeyPatch) -> CallbackRecorder:
     recorder = CallbackRecorder()
     monkeypatch.setattr(orderflow.commands, "send_task_success", recorder.succeed)
     monkeypatch.setattr(orderflow.commands, "send_task_failure", recorder.fail)
+    monkeypatch.setattr(orderflow.commands, "saga_waits_for", recorder.waits_for)
     return recorder

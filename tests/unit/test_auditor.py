@@ -46,3 +46,17 @@ def test_a_poison_record_is_reported_by_its_sequence_number_while_the_others_lan
     assert result == {"batchItemFailures": [{"itemIdentifier": poison_sequence}]}
     assert [entry.event_id for entry in audit.trail(a.order_id)] == [a.event_id]
     assert [entry.event_id for entry in audit.trail(b.order_id)] == [b.event_id]
+
+
+def test_an_event_put_on_the_stream_twice_is_recorded_once_at_its_first_position(audit: AuditTable) -> None:
+    # Given OrderPlaced reaches the stream twice with the same event id (a producer's retry, a replay)
+    placed = an_order_placed()
+    first, second = kinesis_event(placed, confirmed(placed.order_id)), kinesis_event(placed, first_sequence=2000)
+    auditor = load_handler("auditor")
+    # When both batches are processed
+    assert auditor.lambda_handler(first, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert auditor.lambda_handler(second, FakeLambdaContext()) == {"batchItemFailures": []}
+    # Then the trail holds it once, in its first place
+    trail = audit.trail(placed.order_id)
+    assert [entry.detail_type for entry in trail] == ["OrderPlaced", "OrderConfirmed"]
+    assert trail[0].position == first["Records"][0]["kinesis"]["sequenceNumber"].zfill(128)

@@ -50,6 +50,7 @@ def test_aggregate_merges_repeated_skus() -> None:
         (None, ReserveDecision.RESERVE),
         ("RESERVED", ReserveDecision.ALREADY_RESERVED),
         ("RELEASED", ReserveDecision.REFUSE),
+        ("REFUSED", ReserveDecision.ALREADY_REFUSED),
     ],
 )
 def test_reserve_decision_follows_the_reservation_state(state: str | None, expected: ReserveDecision) -> None:
@@ -63,6 +64,7 @@ def test_reserve_decision_follows_the_reservation_state(state: str | None, expec
         (None, ReleaseDecision.TOMBSTONE),
         ("RESERVED", ReleaseDecision.RELEASE),
         ("RELEASED", ReleaseDecision.ALREADY_RELEASED),
+        ("REFUSED", ReleaseDecision.ALREADY_RELEASED),
     ],
 )
 def test_release_decision_follows_the_reservation_state(state: str | None, expected: ReleaseDecision) -> None:
@@ -175,6 +177,47 @@ def test_a_reservation_arriving_after_its_release_is_refused(
     assert store.available("MUG") == 5
     assert "InventoryReserved" not in bus.detail_types()
     assert [error for _, error, _ in callbacks.failures] == ["OrderCompensated"]
+
+
+def test_an_order_refused_for_stock_never_takes_stock_later(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    store.set_stock("MUG", 1)
+    # Given an order cancelled OUT_OF_STOCK (no compensation runs on that path)
+    run(reserve("o1", MUG=2))
+    # When stock arrives and its ReserveInventory is redriven long after, with a fresh id
+    store.set_stock("MUG", 10)
+    late = a_command(
+        ReserveInventory,
+        ReserveInventoryData(order_id="o1", items=[StockLine(sku="MUG", quantity=2)]),
+        "o1",
+        event_id="o1/ReserveInventory/redriven",
+    )
+    run(late)
+    # Then it takes nothing and gets the same answer
+    assert store.available("MUG") == 10
+    assert "InventoryReserved" not in bus.detail_types()
+    assert [error for _, error, _ in callbacks.failures] == ["OutOfStock", "OutOfStock"]
+
+
+def test_a_reserve_whose_token_is_dead_changes_nothing_but_a_late_release_still_applies(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    store.set_stock("MUG", 5)
+    callbacks.dead_tokens.add("token-1")
+    # A reserve the saga no longer waits for (its step timed out) takes nothing and says nothing
+    run(reserve("o1", MUG=2))
+    assert store.available("MUG") == 5
+    assert store.reservation("o1") is None
+    assert bus.detail_types() == []
+    # A compensation whose token died is still applied: undoing is always right
+    run(release("o1"))
+    reservation = store.reservation("o1")
+    assert reservation is not None
+    assert reservation.state is ReservationState.RELEASED
+    assert bus.detail_types() == ["InventoryReleased"]
 
 
 def test_a_malformed_record_fails_alone(store: InventoryStore, monkeypatch: pytest.MonkeyPatch) -> None:

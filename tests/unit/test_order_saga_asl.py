@@ -17,9 +17,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orderflow.catalog import EVENT_TYPES
+from orderflow.catalog import EVENT_TYPES, OrderCancelled
 from orderflow.envelope import Command, Event
-from orderflow.saga import SagaInput
+from orderflow.saga import SagaConfig, SagaInput
 from tests.support.factories import an_order_placed
 from tools.localcloud.template import REPO_ROOT, load_template
 
@@ -43,6 +43,7 @@ class Run:
     """What one execution sent and how it ended."""
 
     commands: list[str] = field(default_factory=list)
+    command_ids: list[str] = field(default_factory=list)
     facts: list[Event] = field(default_factory=list)
     status: str = ""
     output: dict[str, Any] = field(default_factory=dict)
@@ -63,11 +64,19 @@ def saga() -> Iterator[tuple[Any, str, str]]:
         yield stepfunctions, arn, queue_url
 
 
-def play(saga: tuple[Any, str, str], answers: dict[str, str], step_timeout: int = 30, deadline: float = 60) -> Run:
-    """Run one order; `answers` maps a command to 'ok', an error name to fail with, or 'silent'."""
+def play(
+    saga: tuple[Any, str, str],
+    answers: dict[str, str],
+    step_timeout: int = 30,
+    compensation_timeout: int = 30,
+    deadline: float = 60,
+) -> Run:
+    """Run one order; `answers` maps a command to 'ok', an error name to fail with, 'silent', or
+    'silent-once' (no answer to the first send, 'ok' to the retry)."""
     stepfunctions, arn, queue_url = saga
     placed = an_order_placed()
-    saga_input = SagaInput.from_order_placed(placed, step_timeout_seconds=step_timeout)
+    config = SagaConfig(step_timeout_seconds=step_timeout, compensation_timeout_seconds=compensation_timeout)
+    saga_input = SagaInput.from_order_placed(placed, config)
     execution = stepfunctions.start_execution(
         stateMachineArn=arn, name=placed.order_id, input=saga_input.model_dump_json()
     )
@@ -84,11 +93,12 @@ def play(saga: tuple[Any, str, str], answers: dict[str, str], step_timeout: int 
                 run.facts.append(event)
                 continue
             run.commands.append(event.DETAIL_TYPE)
+            run.command_ids.append(event.event_id)
             answer = answers.get(event.DETAIL_TYPE, "ok")
-            if answer == "ok":
-                stepfunctions.send_task_success(taskToken=event.metadata.task_token, output=json.dumps({"done": True}))
-            elif answer != "silent":
-                stepfunctions.send_task_failure(taskToken=event.metadata.task_token, error=answer, cause="test")
+            if answer == "silent-once":
+                answers[event.DETAIL_TYPE] = "ok"
+            else:
+                answer_token(stepfunctions, event.metadata.task_token, answer)
         described = stepfunctions.describe_execution(executionArn=execution["executionArn"])
         if (
             described["status"] != "RUNNING"
@@ -104,9 +114,24 @@ def play(saga: tuple[Any, str, str], answers: dict[str, str], step_timeout: int 
     raise AssertionError(f"execution still running after {deadline}s; commands so far: {run.commands}")
 
 
+def answer_token(stepfunctions: Any, token: str, answer: str) -> None:
+    """Answer as a service does: a token that died meanwhile (a slow answer) is dropped."""
+    try:
+        if answer == "ok":
+            stepfunctions.send_task_success(taskToken=token, output=json.dumps({"done": True}))
+        elif answer != "silent":
+            stepfunctions.send_task_failure(taskToken=token, error=answer, cause="test")
+    except (stepfunctions.exceptions.InvalidToken, stepfunctions.exceptions.TaskTimedOut):
+        pass
+
+
+def cancelled_event(run: Run) -> OrderCancelled:
+    [cancelled] = [fact for fact in run.facts if isinstance(fact, OrderCancelled)]
+    return cancelled
+
+
 def cancellation(run: Run) -> str:
-    [cancelled] = [fact for fact in run.facts if fact.DETAIL_TYPE == "OrderCancelled"]
-    return str(cancelled.data.reason)  # type: ignore[attr-defined]
+    return str(cancelled_event(run).data.reason)
 
 
 def test_happy_path_sends_three_commands_then_confirms(saga: tuple[Any, str, str]) -> None:
@@ -150,11 +175,36 @@ def test_a_step_that_times_out_is_compensated_including_itself(saga: tuple[Any, 
     assert cancellation(run) == "STEP_TIMED_OUT"
 
 
-def test_a_failing_compensation_fails_the_execution(saga: tuple[Any, str, str]) -> None:
-    run = play(saga, {"ChargePayment": "PaymentDeclined", "ReleaseInventory": "InventoryUnavailable"})
-    assert run.commands[-1] == "ReleaseInventory"
+def test_a_compensation_that_gives_up_does_not_stop_the_others_and_fails_the_execution(
+    saga: tuple[Any, str, str],
+) -> None:
+    # Given the payment service answers its compensation with a failure
+    run = play(saga, {"CreateShipment": "ShipmentFailed", "RefundPayment": "RefundUnavailable"})
+    # Then the inventory is still released, the order is cancelled naming what is unresolved,
+    # and the execution ends FAILED so ExecutionsFailed alarms
+    assert run.commands[-2:] == ["RefundPayment", "ReleaseInventory"]
+    cancelled = cancelled_event(run)
+    assert cancelled.data.reason == "SHIPPING_FAILED"
+    assert list(cancelled.data.unresolved_compensations) == ["payment"]
+    assert cancelled.data.unresolved_compensations["payment"].Error == "RefundUnavailable"
     assert run.status == "FAILED"
-    assert not [fact for fact in run.facts if fact.DETAIL_TYPE == "OrderCancelled"]
+
+
+def test_a_compensation_that_times_out_is_retried_with_a_new_command_id(saga: tuple[Any, str, str]) -> None:
+    # Given the inventory service does not answer the first ReleaseInventory (it is down)
+    run = play(
+        saga,
+        {"ChargePayment": "PaymentDeclined", "ReleaseInventory": "silent-once"},
+        compensation_timeout=4,
+        deadline=90,
+    )
+    # Then the saga sends it again (a new id, so it is not deduplicated) and the order is cancelled cleanly
+    releases = [cid for cid, name in zip(run.command_ids, run.commands, strict=True) if name == "ReleaseInventory"]
+    assert len(releases) >= 2
+    assert len(set(releases)) == len(releases)
+    assert releases[0].endswith("/ReleaseInventory/0")
+    assert cancelled_event(run).data.unresolved_compensations == {}
+    assert (run.status, run.output["outcome"]["status"]) == ("SUCCEEDED", "CANCELLED")
 
 
 def test_the_happy_path_takes_four_state_transitions() -> None:

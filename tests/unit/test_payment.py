@@ -81,6 +81,29 @@ def test_a_declined_card_charges_nothing_and_answers_payment_declined(
     assert [error for _, error, _ in callbacks.failures] == ["PaymentDeclined"]
 
 
+def test_a_declined_order_is_declined_again_by_a_late_charge_without_asking_the_provider(
+    ledger: PaymentsLedger, bus: BusCapture, callbacks: CallbackRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(charge("o1", token="tok_declined"))
+    # A late charge for the same order, redriven with a fresh id and a card that would be approved
+    provider_calls: list[str] = []
+    monkeypatch.setattr(SandboxProvider, "charge", lambda *args: provider_calls.append("charge"))
+    run(charge("o1", token="tok_visa", event_id="o1/ChargePayment/redriven"))
+    assert provider_calls == []
+    assert ledger.totals(["o1"]) == ({}, {})
+    assert [error for _, error, _ in callbacks.failures] == ["PaymentDeclined", "PaymentDeclined"]
+
+
+def test_a_charge_whose_token_is_dead_charges_nothing(
+    ledger: PaymentsLedger, bus: BusCapture, callbacks: CallbackRecorder
+) -> None:
+    callbacks.dead_tokens.add("token-1")
+    run(charge("o1", 2500))
+    assert ledger.totals(["o1"]) == ({}, {})
+    assert bus.detail_types() == []
+    assert (callbacks.successes, callbacks.failures) == ([], [])
+
+
 def test_a_second_charge_command_for_the_order_charges_once(
     ledger: PaymentsLedger, callbacks: CallbackRecorder
 ) -> None:

@@ -49,6 +49,7 @@ def world(function_env: Callable[..., BusCapture], monkeypatch: pytest.MonkeyPat
     )
     monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
     monkeypatch.setenv("STEP_TIMEOUT_SECONDS", "300")
+    monkeypatch.setenv("COMPENSATION_TIMEOUT_SECONDS", "900")
     from inventory_store import InventoryStore
 
     InventoryStore(os.environ["INVENTORY_TABLE_NAME"]).set_stock("SKU-RED-MUG", 10)

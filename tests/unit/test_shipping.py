@@ -62,10 +62,26 @@ def test_create_records_a_shipment_once(store: ShipmentsStore, bus: BusCapture, 
     assert len({output["shipment_id"] for _, output in callbacks.successes}) == 1
 
 
-def test_a_refused_address_fails_with_shipment_failed(store: ShipmentsStore, callbacks: CallbackRecorder) -> None:
+def test_a_refused_address_fails_with_shipment_failed_and_a_late_create_is_refused_too(
+    store: ShipmentsStore, callbacks: CallbackRecorder
+) -> None:
     run(create("o1", postal_code=REFUSED_POSTAL_CODE))
+    refused = store.get("o1")
+    assert refused is not None
+    assert refused.state is ShipmentState.REFUSED
+    # A late (redriven) create with an address the carrier would take still ships nothing
+    run(create("o1", event_id="o1/CreateShipment/late"))
+    assert store.get("o1") == refused
+    assert [error for _, error, _ in callbacks.failures] == ["ShipmentFailed", "ShipmentFailed"]
+
+
+def test_a_create_whose_token_is_dead_ships_nothing(
+    store: ShipmentsStore, bus: BusCapture, callbacks: CallbackRecorder
+) -> None:
+    callbacks.dead_tokens.add("token-1")
+    run(create("o1"))
     assert store.get("o1") is None
-    assert [error for _, error, _ in callbacks.failures] == ["ShipmentFailed"]
+    assert bus.detail_types() == []
 
 
 def test_cancel_cancels_and_a_late_create_is_refused(

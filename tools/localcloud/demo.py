@@ -24,6 +24,8 @@ class Request:
     expect_final: str | None = None  # CONFIRMED / CANCELLED for accepted orders
     expect_reason: str | None = None
     raw: bool = False  # body is sent as-is (malformed JSON)
+    # Orders racing for the same last unit: nothing orders their sagas, so exactly one of them wins.
+    race: str | None = None
 
 
 @dataclass
@@ -72,14 +74,8 @@ def sample_requests(happy_orders: int) -> list[Request]:
     ]
     repeated = order_request(("SKU-BLUE-MUG", 2, 1100))
     requests += [
-        Request("last unit, first buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, expect_final="CONFIRMED"),
-        Request(
-            "last unit, second buyer",
-            order_request(("SKU-LAST-ONE", 1, 9900)),
-            201,
-            expect_final="CANCELLED",
-            expect_reason="OUT_OF_STOCK",
-        ),
+        Request("last unit, one buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, race="SKU-LAST-ONE"),
+        Request("last unit, another buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, race="SKU-LAST-ONE"),
         Request(
             "more than in stock",
             order_request(("SKU-TEAPOT", 50, 3900)),

@@ -196,14 +196,28 @@ def check_invariants(
     )
 
     wrong = []
+    races: dict[str, list[str]] = {}
     for order_id, response in orders.items():
         view = views[order_id]
         expected = response.request
+        if expected.race:
+            races.setdefault(expected.race, []).append(f"{view.get('status')} {view.get('cancellation_reason') or ''}")
+            continue
         if view.get("status") != expected.expect_final or (
             expected.expect_reason and view.get("cancellation_reason") != expected.expect_reason
         ):
             wrong.append(f"{expected.label}: {view.get('status')} {view.get('cancellation_reason') or ''}")
     report.check("every order ends in the terminal state its scenario expects", not wrong, "; ".join(wrong))
+    lost_races = [
+        f"{sku}: {', '.join(outcomes)}"
+        for sku, outcomes in races.items()
+        if sorted(outcomes) != sorted(["CONFIRMED ", *["CANCELLED OUT_OF_STOCK"] * (len(outcomes) - 1)])
+    ]
+    report.check(
+        "exactly one order wins each race for a last unit, the others are OUT_OF_STOCK",
+        not lost_races,
+        "; ".join(lost_races),
+    )
 
     not_ended = [order_id for order_id in orders if saga_status(cloud, order_id) != "SUCCEEDED"]
     report.check("every order's saga execution ended (succeeded)", not not_ended, ", ".join(not_ended))

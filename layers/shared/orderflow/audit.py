@@ -1,4 +1,11 @@
-"""The audit trail's record: written by the auditor, read by GET /orders/{id}/events."""
+"""The audit trail's record: written by the auditor, read by GET /orders/{id}/events.
+
+An event can reach the stream twice with the same id (a producer's retry after a crash
+between publish and acknowledge, a replay from the archive): the trail records it once,
+at its first position. Each entry is written together with a marker item keyed on the
+event id (`order_id = EVENT#<event id>`, `position = EVENT`), in one transaction whose
+conditions refuse both a repeated position and a repeated event id.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from orderflow.envelope import Contract
 # Kinesis sequence numbers are decimal strings of up to 128 digits; padding them
 # makes the table's string sort key sort in stream order.
 POSITION_WIDTH = 128
+EVENT_MARKER = "EVENT"
 
 
 def audit_position(sequence_number: str) -> str:
@@ -44,15 +52,19 @@ class AuditTable:
         return aws.resource("dynamodb").Table(self.table_name)
 
     def append(self, entry: AuditEntry) -> bool:
-        """Write the entry once; False when that position is already recorded (a redelivery)."""
+        """Write the entry once; False when its position or its event id is already recorded."""
+        marker = {"order_id": {"S": f"{EVENT_MARKER}#{entry.event_id}"}, "position": {"S": EVENT_MARKER}}
+        item = {key: {"S": value} for key, value in entry.model_dump(mode="json").items()}
+        only_new = {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(order_id)"}
         try:
-            self._table.put_item(
-                Item=entry.model_dump(mode="json"),
-                ConditionExpression="attribute_not_exists(order_id) AND attribute_not_exists(#position)",
-                ExpressionAttributeNames={"#position": "position"},
+            aws.client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {"Put": {"Item": item, **only_new}},
+                    {"Put": {"Item": marker, **only_new}},
+                ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and _already_recorded(error):
                 return False
             raise
         return True
@@ -71,3 +83,8 @@ class AuditTable:
             if "LastEvaluatedKey" not in page:
                 return entries
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _already_recorded(error: ClientError) -> bool:
+    reasons = error.response.get("CancellationReasons") or []
+    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)

@@ -28,6 +28,17 @@ def _drop_if_dead(error: ClientError, task_token: str) -> bool:
     return False
 
 
+def saga_waits_for(task_token: str) -> bool:
+    """True while the saga still waits on this token (SendTaskHeartbeat); False once it is dead."""
+    try:
+        aws.client("stepfunctions").send_task_heartbeat(taskToken=task_token)
+    except ClientError as error:
+        if _drop_if_dead(error, task_token):
+            return False
+        raise
+    return True
+
+
 def send_task_success(task_token: str, output: BaseModel | dict[str, Any]) -> bool:
     """Report success; False when the token had already expired (logged, not retried)."""
     body = output.model_dump_json() if isinstance(output, BaseModel) else json.dumps(output)

@@ -89,10 +89,20 @@ class OrderConfirmed(Event):
     data: OrderConfirmedData
 
 
+class CompensationFailure(Contract):
+    """A compensation that gave up after its retries, as the saga's Catch records it."""
+
+    # Step Functions names them so in a Catch's ResultPath.
+    Error: str = Field(max_length=256)
+    Cause: str | None = Field(default=None, max_length=32768)
+
+
 class OrderCancelledData(Contract):
     order_id: OrderId
     reason: CancellationReason
     detail: str = Field(default="", max_length=1000)
+    # Empty unless a compensation gave up: the order is cancelled, but what it names still needs an operator.
+    unresolved_compensations: dict[str, CompensationFailure] = Field(default_factory=dict)
 
 
 class OrderCancelled(Event):
@@ -122,6 +132,7 @@ class ReleaseInventoryData(Contract):
 class ReleaseInventory(Command):
     DETAIL_TYPE: ClassVar[str] = "ReleaseInventory"
     SOURCE: ClassVar[str] = SAGA_SOURCE
+    COMPENSATES: ClassVar[bool] = True
     data: ReleaseInventoryData
 
 
@@ -188,6 +199,7 @@ class RefundPaymentData(Contract):
 class RefundPayment(Command):
     DETAIL_TYPE: ClassVar[str] = "RefundPayment"
     SOURCE: ClassVar[str] = SAGA_SOURCE
+    COMPENSATES: ClassVar[bool] = True
     data: RefundPaymentData
 
 
@@ -249,6 +261,7 @@ class CancelShipmentData(Contract):
 class CancelShipment(Command):
     DETAIL_TYPE: ClassVar[str] = "CancelShipment"
     SOURCE: ClassVar[str] = SAGA_SOURCE
+    COMPENSATES: ClassVar[bool] = True
     data: CancelShipmentData
 
 

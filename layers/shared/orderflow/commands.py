@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from orderflow.callback import send_task_failure, send_task_success
+from orderflow.callback import saga_waits_for, send_task_failure, send_task_success
 from orderflow.envelope import Command, Event
 from orderflow.publisher import EventPublisher
 
@@ -45,3 +45,13 @@ def conclude(command: Command, outcome: CommandOutcome, publisher: EventPublishe
     if outcome.error is not None:
         return send_task_failure(token, outcome.error, outcome.cause)
     return send_task_success(token, outcome.output if outcome.output is not None else {})
+
+
+def should_apply(command: Command) -> bool:
+    """Apply a step only while the saga waits for its answer; a compensation always.
+
+    A step whose token is dead (it timed out, or a late redrive) must change nothing: the
+    saga has moved on and compensates that step itself. Undoing is always right, so a late
+    compensation still applies (its answer is then dropped).
+    """
+    return command.COMPENSATES or saga_waits_for(command.metadata.task_token)

@@ -104,5 +104,7 @@ class Command(Event):
     """A command the saga sends; the receiver answers through `metadata.task_token`."""
 
     KIND: ClassVar[EventKind] = "command"
+    # A compensation undoes a step: applying it late is always right, so it is applied whatever its token.
+    COMPENSATES: ClassVar[bool] = False
 
     metadata: CommandMetadata

@@ -42,6 +42,8 @@ class OrderView(Contract):
     created_at: AwareDatetime = Field(default_factory=utc_now)
     updated_at: AwareDatetime = Field(default_factory=utc_now)
     cancellation_reason: catalog.CancellationReason | None = None
+    # Compensations that gave up (the saga's execution FAILED and alarmed): an operator must finish them.
+    unresolved_compensations: list[str] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
     version: int = 0
 
@@ -107,4 +109,5 @@ def apply_event(view: OrderView, event: Event) -> OrderView:
         elif isinstance(event, catalog.OrderCancelled):
             changes["status"] = OrderStatus.CANCELLED
             changes["cancellation_reason"] = event.data.reason
+            changes["unresolved_compensations"] = sorted(event.data.unresolved_compensations)
     return view.model_copy(update=changes)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from orderflow.catalog import Address, Currency, OrderId, OrderPlaced, StockLine
+from orderflow.catalog import Address, CompensationFailure, Currency, OrderId, OrderPlaced, StockLine
 from orderflow.envelope import Contract
 
 
 class SagaConfig(Contract):
     step_timeout_seconds: int = Field(ge=1, le=86400)
+    # One attempt of a compensation; the ASL retries it with backoff, so a service that is
+    # down for a while still gets to undo what it did (see README, Failure model).
+    compensation_timeout_seconds: int = Field(ge=1, le=86400)
 
 
 class SagaInput(Contract):
@@ -23,9 +26,11 @@ class SagaInput(Contract):
     payment_token: str
     address: Address
     config: SagaConfig
+    # Filled by the ASL's Catch of a compensation that gave up; OrderCancelled carries it.
+    compensation_failures: dict[str, CompensationFailure] = Field(default_factory=dict)
 
     @classmethod
-    def from_order_placed(cls, event: OrderPlaced, step_timeout_seconds: int) -> SagaInput:
+    def from_order_placed(cls, event: OrderPlaced, config: SagaConfig) -> SagaInput:
         data = event.data
         return cls(
             order_id=data.order_id,
@@ -35,5 +40,5 @@ class SagaInput(Contract):
             currency=data.currency,
             payment_token=data.payment_token,
             address=data.shipping_address,
-            config=SagaConfig(step_timeout_seconds=step_timeout_seconds),
+            config=config,
         )
