@@ -82,36 +82,38 @@ def seconds_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def table(title: str, columns: Sequence[str], caption: str | None = None) -> Table:
+def table(title: str, columns: Sequence[str]) -> Table:
     """A table whose first column is a label and whose others are right-aligned figures."""
-    made = Table(title=title, caption=caption)
+    made = Table(title=title)
     for index, column in enumerate(columns):
         made.add_column(column, justify="left" if index == 0 else "right")
     return made
 
 
 def render(result: LoadResult, console: Console) -> None:
-    throughput_columns = ("phase", "target", "sent", "accepted", "rejected", "placed/s", "completed/s", "max send lag")
-    throughput = table("Throughput per phase (orders/s; send lag in s)", throughput_columns)
-    latency = table(
-        "Latency per phase, seconds: POST /orders, and completion (POST sent → the order's terminal event)",
-        ("phase", "POST p50", "p95", "p99", "completion p50", "p95", "p99"),
-    )
+    # Short titles and the definitions as lines below: rich wraps a title to its table's width.
+    throughput_columns = ("phase", "target/s", "sent", "accepted", "rejected", "placed/s", "completed/s", "max lag s")
+    throughput = table("Throughput per phase", throughput_columns)
+    latency = table("Latency per phase, seconds", ("phase", "POST p50", "p95", "p99", "completion p50", "p95", "p99"))
     summaries = result.summaries()
     for row in summaries:
         counts = (row.sent, row.accepted, sum(row.rejected.values()))
         rates = (row.placed_per_second, row.completed_per_second, row.max_send_lag)
         throughput.add_row(row.name, row.target_rate, *map(str, counts), *(f"{rate:.2f}" for rate in rates))
         latency.add_row(row.name, *map(seconds_text, row.post_latency), *map(seconds_text, row.completion_latency))
-    console.print(throughput, latency)
+    console.print(throughput)
+    console.print("placed/s and completed/s: the phase's accepted (completed) orders over the time from the phase's")
+    console.print("start to its last 201 (terminal event); max lag: how late a request left against its schedule")
+    console.print(latency)
+    console.print("completion: from sending POST /orders to the order's OrderConfirmed or OrderCancelled event")
     rejected = ", ".join(f"{status} x {count}" for status, count in summaries[-1].rejected.items())
     outcomes = Counter(order.final_status or "not terminal in time" for order in result.orders if order.accepted)
     console.print(f"rejected by status: {rejected or 'none'}")
     console.print("outcomes: " + ", ".join(f"{status} x {count}" for status, count in sorted(outcomes.items())))
     if result.queue_peaks:
-        caption = "moto has no ApproximateAgeOfOldestMessage: peak depth stands in for queue age"
-        queues = table("Consumer queues, sampled every second", ("queue", "max visible", "max in flight"), caption)
+        queues = table("Consumer queues, sampled every second", ("queue", "max visible", "max in flight"))
         for queue, (visible, in_flight) in result.queue_peaks.items():
             queues.add_row(queue, str(visible), str(in_flight))
         full = {queue: depth for queue, depth in result.dead_letters.items() if depth}
-        console.print(queues, f"dead-letter queues: {full or 'all empty'}")
+        console.print(queues, "moto has no ApproximateAgeOfOldestMessage: peak depth stands in for queue age")
+        console.print(f"dead-letter queues: {full or 'all empty'}")
