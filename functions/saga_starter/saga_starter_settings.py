@@ -12,14 +12,11 @@ from orderflow.settings import IdempotencySettings
 
 class SagaStarterSettings(IdempotencySettings):
     state_machine_arn: str
-    step_timeout_seconds: int = Field(ge=1, le=86400)
+    step_timeout_seconds: int = Field(ge=2, le=86400)
     compensation_timeout_seconds: int = Field(ge=1, le=86400)
 
     def saga_config(self) -> SagaConfig:
-        return SagaConfig(
-            step_timeout_seconds=self.step_timeout_seconds,
-            compensation_timeout_seconds=self.compensation_timeout_seconds,
-        )
+        return SagaConfig.with_timeouts(self.step_timeout_seconds, self.compensation_timeout_seconds)
 
 
 @cache

@@ -54,6 +54,10 @@ class Shop:
         ledgers.seed_stock(self.cloud, {skus[label]: quantity for label, quantity in stock.items()})
         return skus
 
+    def set_stock(self, sku: str, quantity: int) -> None:
+        """Stock that arrives behind the system's back (a delivery from the warehouse)."""
+        ledgers.seed_stock(self.cloud, {sku: quantity})
+
     def place(self, body: dict[str, Any], idempotency_key: str | None = None) -> str:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         response = request("POST", f"{self.api}/orders", body, headers)

@@ -75,7 +75,7 @@ def play(
     'silent-once' (no answer to the first send, 'ok' to the retry)."""
     stepfunctions, arn, queue_url = saga
     placed = an_order_placed()
-    config = SagaConfig(step_timeout_seconds=step_timeout, compensation_timeout_seconds=compensation_timeout)
+    config = SagaConfig.with_timeouts(step_timeout, compensation_timeout)
     saga_input = SagaInput.from_order_placed(placed, config)
     execution = stepfunctions.start_execution(
         stateMachineArn=arn, name=placed.order_id, input=saga_input.model_dump_json()
