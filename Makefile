@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 space := $(subst ,, )
 
-.PHONY: demo serve test lint typecheck template-check unit integration build schemas events clean
+.PHONY: template demo serve test lint typecheck template-check unit integration build schemas events clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ integration: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/sam build --parallel --template template.yaml
+
+## template: regenerate template.yaml's fenced parts (consumers from consumers.yaml, the dashboard)
+template: $(STAMP)
+	$(BIN)/python -m tools.generate_template
 
 ## schemas: regenerate the JSON Schemas in schemas/ from the event models
 schemas: $(STAMP)

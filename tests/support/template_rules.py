@@ -1,4 +1,4 @@
-"""DESIGN.md's template rules as checks over a (translated) CloudFormation template.
+"""The template rules (docs/architecture.md) as checks over a (translated) CloudFormation template.
 
 Each check returns the violations it finds, naming the resource, so a test can
 run it on the real template (expecting none) and on a broken copy (expecting one).
@@ -136,6 +136,7 @@ def sqs_sources_report_batch_item_failures(template: Template) -> list[str]:
 
 
 def visibility_timeout_covers_six_function_timeouts(template: Template) -> list[str]:
+    """AWS: a queue's visibility timeout is at least 6 x the function timeout plus the batching window."""
     problems = []
     functions = resources(template, "AWS::Lambda::Function")
     queues = resources(template, "AWS::SQS::Queue")
@@ -145,9 +146,12 @@ def visibility_timeout_covers_six_function_timeouts(template: Template) -> list[
         assert queue_id
         assert function_id
         timeout = int(props(functions[function_id]).get("Timeout", 3))
+        window = int(mapping.get("MaximumBatchingWindowInSeconds", 0))
         visibility = int(props(queues[queue_id]).get("VisibilityTimeout", 30))
-        if visibility < 6 * timeout:
-            problems.append(f"{queue_id}: VisibilityTimeout {visibility} < 6 x {function_id} Timeout {timeout}")
+        if visibility < 6 * timeout + window:
+            problems.append(
+                f"{queue_id}: VisibilityTimeout {visibility} < 6 x {function_id} Timeout {timeout} + window {window}"
+            )
     return problems
 
 

@@ -1,4 +1,4 @@
-"""Every resource of template.yaml follows DESIGN.md's template rules, and each check can fail."""
+"""Every resource of template.yaml follows the template rules (docs/architecture.md), and each check can fail."""
 
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ def test_an_sqs_event_without_report_batch_item_failures_is_reported() -> None:
 
 
 def test_a_visibility_timeout_under_six_function_timeouts_is_reported() -> None:
-    template = broken(lambda r: r["InventoryQueue"]["Properties"].update(VisibilityTimeout=59))
+    # 60 s was the template's value: 6 x 10 s, but without the 1 s batching window
+    template = broken(lambda r: r["InventoryQueue"]["Properties"].update(VisibilityTimeout=60))
     assert rules.visibility_timeout_covers_six_function_timeouts(template) == [
-        "InventoryQueue: VisibilityTimeout 59 < 6 x InventoryFunction Timeout 10"
+        "InventoryQueue: VisibilityTimeout 60 < 6 x InventoryFunction Timeout 10 + window 1"
     ]
 
 

@@ -1,0 +1,25 @@
+"""A copy of template.yaml with one more consumer declared, exactly as a user would add one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tools.generate_template import REPO_ROOT, TEMPLATE, load_declarations, render
+
+THROWAWAY_CODE = REPO_ROOT / "tests" / "integration" / "throwaway_consumer"
+THROWAWAY = {
+    "service": "throwaway",
+    "code": str(THROWAWAY_CODE) + "/",
+    "description": "A consumer added by a test.",
+    "events": ["OrderConfirmed"],
+}
+
+
+def template_with_throwaway_consumer(directory: Path) -> Path:
+    """Write the template (and links to the code it names) into `directory`; returns its path."""
+    for folder in ("functions", "layers", "statemachines"):
+        (directory / folder).symlink_to(REPO_ROOT / folder, target_is_directory=True)
+    declarations = {**load_declarations(), "Throwaway": THROWAWAY}
+    path = directory / "template.yaml"
+    path.write_text(render(TEMPLATE.read_text(), declarations))
+    return path

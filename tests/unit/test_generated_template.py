@@ -1,0 +1,47 @@
+"""template.yaml's generated parts are up to date, and a newly declared consumer gets every template rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.support import template_rules as rules
+from tests.support.throwaway import template_with_throwaway_consumer
+from tools.generate_template import main
+from tools.localcloud.template import decode_template, translate
+
+THROWAWAY_RESOURCES = {
+    f"Throwaway{suffix}" for suffix in ("Rule", "Queue", "DLQ", "QueuePolicy", "DLQAlarm", "QueueAgeAlarm", "Function")
+}
+
+
+def test_the_generated_parts_of_template_yaml_are_up_to_date() -> None:
+    assert main(["--check"]) == 0, "run `make template`"
+
+
+def throwaway_template(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    path = template_with_throwaway_consumer(tmp_path)
+    sam = decode_template(path)
+    cfn, _ = translate(sam, path.parent)
+    return sam, cfn
+
+
+def test_a_declared_consumer_gets_its_eight_resources_and_every_template_rule_holds(tmp_path: Path) -> None:
+    sam, cfn = throwaway_template(tmp_path)
+    assert set(sam["Resources"]) >= THROWAWAY_RESOURCES
+    for check in rules.CHECKS:
+        assert check(cfn) == [], check.__name__
+    # its DLQ and queue are on the dashboard, like every other consumer's
+    body = sam["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert "${ThrowawayDLQ.QueueName}" in body
+    assert "${ThrowawayFunction}" in body
+
+
+def test_a_declared_consumer_may_touch_only_the_idempotency_table(tmp_path: Path) -> None:
+    _, cfn = throwaway_template(tmp_path)
+    role = cfn["Resources"]["ThrowawayFunctionRole"]["Properties"]
+    resources = json.dumps([policy["PolicyDocument"] for policy in role.get("Policies", [])])
+    assert "IdempotencyTable" in resources
+    for other in ("OrdersTable", "InventoryTable", "PaymentsTable", "ShipmentsTable", "AuditTable", "EventBus"):
+        assert other not in resources, f"the throwaway consumer may reach {other}"

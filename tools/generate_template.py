@@ -1,0 +1,228 @@
+"""Write the generated parts of template.yaml: every consumer's block from consumers.yaml, and the dashboard.
+
+python -m tools.generate_template          # (re)write the fenced regions of template.yaml
+python -m tools.generate_template --check  # exit 1 if they are stale
+
+A generator, not `Fn::ForEach`: the output is plain SAM that `sam build`, `sam validate`,
+cfn-lint, `sam local invoke` and the local cloud read as they are (docs/decisions/0012).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO_ROOT / "template.yaml"
+DECLARATIONS = REPO_ROOT / "consumers.yaml"
+sys.path.insert(0, str(REPO_ROOT / "layers" / "shared"))
+
+from orderflow.catalog import EVENT_TYPES  # noqa: E402  (the layer is not an installed package)
+from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref  # noqa: E402
+from tools.dashboard import render_dashboard  # noqa: E402
+
+DEFAULT_TIMEOUT = 10  # Globals: Function: Timeout
+BATCHING_WINDOW = 1
+MAX_RECEIVE_COUNT = 3
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def load_declarations(path: Path = DECLARATIONS) -> dict[str, dict[str, Any]]:
+    consumers: dict[str, dict[str, Any]] = yaml.load(path.read_text(), Loader=CfnLoader)["consumers"]
+    return consumers
+
+
+def event_pattern(events: list[str]) -> dict[str, list[str]]:
+    unknown = [name for name in events if name not in EVENT_TYPES]
+    if unknown:
+        raise SystemExit(f"consumers.yaml: no event model for {unknown}")
+    sources = list(dict.fromkeys(EVENT_TYPES[name].SOURCE for name in events))
+    return {"source": sources, "detail-type": list(events)}
+
+
+def alarm(description: str, metric: str, queue_id: str, evaluation_periods: int, threshold: int) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": "AWS/SQS",
+            "MetricName": metric,
+            "Dimensions": [{"Name": "QueueName", "Value": get_att(queue_id, "QueueName")}],
+            "Statistic": "Maximum",
+            "Period": 60,
+            "EvaluationPeriods": evaluation_periods,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [ref("OpsTopic")],
+        },
+    }
+
+
+def function_policies(declaration: dict[str, Any]) -> list[Any]:
+    """Least privilege: its own tables, the idempotency table, and only what its flags grant."""
+    tables = [*declaration.get("tables", {}).values(), "IdempotencyTable"]
+    policies: list[Any] = [{"DynamoDBCrudPolicy": {"TableName": ref(table)}} for table in tables]
+    if declaration.get("publishes"):
+        policies.append({"EventBridgePutEventsPolicy": {"EventBusName": ref("EventBus")}})
+    if declaration.get("answers_saga"):
+        actions = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+        policies.append({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": ref("OrderSaga")}]})
+    return policies + list(declaration.get("policies", []))
+
+
+def consumer_resources(name: str, declaration: dict[str, Any]) -> dict[str, Any]:
+    """The eight resources of one consumer, in the order a reader follows an event through them."""
+    service = declaration["service"]
+    rule, queue, dlq = f"{name}Rule", f"{name}Queue", f"{name}DLQ"
+    timeout = int(declaration.get("timeout", DEFAULT_TIMEOUT))
+    environment = {
+        "POWERTOOLS_SERVICE_NAME": service,
+        **{variable: ref(table) for variable, table in declaration.get("tables", {}).items()},
+        **declaration.get("environment", {}),
+    }
+    function_properties: dict[str, Any] = {
+        "Description": declaration["description"],
+        "CodeUri": declaration["code"],
+    }
+    if "handler" in declaration:
+        function_properties["Handler"] = declaration["handler"]
+    if "timeout" in declaration:
+        function_properties["Timeout"] = timeout
+    function_properties |= {
+        "Environment": {"Variables": environment},
+        "Policies": function_policies(declaration),
+        "Events": {
+            "Queue": {
+                "Type": "SQS",
+                "Properties": {
+                    "Queue": get_att(queue, "Arn"),
+                    "BatchSize": int(declaration.get("batch_size", 10)),
+                    "MaximumBatchingWindowInSeconds": BATCHING_WINDOW,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                },
+            }
+        },
+    }
+    return {
+        rule: {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": f"The events {service} takes.",
+                "EventBusName": ref("EventBus"),
+                "EventPattern": event_pattern(declaration["events"]),
+                "Targets": [
+                    {
+                        "Id": queue,
+                        "Arn": get_att(queue, "Arn"),
+                        "DeadLetterConfig": {"Arn": get_att(dlq, "Arn")},
+                        "RetryPolicy": {"MaximumRetryAttempts": 20, "MaximumEventAgeInSeconds": 3600},
+                    }
+                ],
+            },
+        },
+        queue: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "SqsManagedSseEnabled": True,
+                # AWS: at least 6 x the function timeout plus the batching window.
+                "VisibilityTimeout": 6 * timeout + BATCHING_WINDOW,
+                "RedrivePolicy": {"deadLetterTargetArn": get_att(dlq, "Arn"), "maxReceiveCount": MAX_RECEIVE_COUNT},
+            },
+        },
+        dlq: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": DLQ_RETENTION_SECONDS},
+        },
+        f"{name}QueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [ref(queue), ref(dlq)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": [get_att(queue, "Arn"), get_att(dlq, "Arn")],
+                            "Condition": {"ArnEquals": {"aws:SourceArn": get_att(rule, "Arn")}},
+                        }
+                    ],
+                },
+            },
+        },
+        f"{name}DLQAlarm": alarm(
+            f"Events the {service} consumer could not apply are waiting in its DLQ.",
+            "ApproximateNumberOfMessagesVisible",
+            dlq,
+            evaluation_periods=1,
+            threshold=0,
+        ),
+        f"{name}QueueAgeAlarm": alarm(
+            f"The {service} consumer is falling behind its queue.", "ApproximateAgeOfOldestMessage", queue, 5, 300
+        ),
+        f"{name}Function": {"Type": "AWS::Serverless::Function", "Properties": function_properties},
+    }
+
+
+# PyYAML single-quotes every tagged scalar; a plain logical id reads better and means the same.
+_UNQUOTE_INTRINSIC = re.compile(r"(!Ref|!GetAtt) '([A-Za-z0-9:.]+)'")
+
+
+def to_yaml(resources: dict[str, Any]) -> str:
+    """Resources as YAML indented under `Resources:`, one blank line between them."""
+    blocks = []
+    for logical_id, resource in resources.items():
+        text = yaml.dump({logical_id: resource}, Dumper=CfnDumper, sort_keys=False, width=118, default_flow_style=False)
+        text = _UNQUOTE_INTRINSIC.sub(r"\1 \2", text)
+        blocks.append("".join(f"  {line}\n" if line else "\n" for line in text.splitlines()))
+    return "\n".join(blocks)
+
+
+def fence(region: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(  # >>> generated: {region} .*?\n)(.*?)(  # <<< generated: {region}\n)",
+        re.DOTALL,
+    )
+
+
+def replace_region(text: str, region: str, body: str) -> str:
+    pattern = fence(region)
+    if not pattern.search(text):
+        raise SystemExit(f"template.yaml has no fenced region '{region}'")
+    return pattern.sub(lambda match: match.group(1) + body + match.group(3), text, count=1)
+
+
+def render(template_text: str, declarations: dict[str, dict[str, Any]]) -> str:
+    """template.yaml with both generated regions rewritten."""
+    consumers: dict[str, Any] = {}
+    for name, declaration in declarations.items():
+        consumers |= consumer_resources(name, declaration)
+    with_consumers = replace_region(template_text, "consumers", to_yaml(consumers))
+    return replace_region(with_consumers, "dashboard", to_yaml(render_dashboard(with_consumers)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if template.yaml's generated parts are stale")
+    args = parser.parse_args(argv)
+    current = TEMPLATE.read_text()
+    wanted = render(current, load_declarations())
+    if args.check:
+        if wanted != current:
+            print("template.yaml is stale: run `make template`")
+            return 1
+        return 0
+    TEMPLATE.write_text(wanted)
+    print(f"wrote the generated regions of {TEMPLATE.name} from {DECLARATIONS.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
