@@ -222,3 +222,25 @@ def test_every_transition_target_exists() -> None:
         catch["Next"] for s in states.values() for catch in s.get("Catch", [])
     ]
     assert set(targets) <= set(states)
+
+
+def test_the_execution_timeout_outlasts_the_longest_path_the_parameters_allow() -> None:
+    # ExecutionsTimedOut can only alarm if the saga has a timeout; it must never cut a path that is still working.
+    definition = json.loads(DEFINITION.read_text())
+    parameters = load_template().sam["Parameters"]
+    step_max = int(parameters["StepTimeoutSeconds"]["MaxValue"])
+    compensation_max = int(parameters["CompensationTimeoutSeconds"]["MaxValue"])
+    longest = 0
+    for state in definition["States"].values():
+        path = state.get("TimeoutSecondsPath", "")
+        if path.endswith("step_timeout_seconds"):
+            longest += step_max
+        elif path.endswith("compensation_timeout_seconds"):
+            [retry] = [r for r in state["Retry"] if r["ErrorEquals"] == ["States.Timeout"]]
+            backoff = sum(
+                min(retry["IntervalSeconds"] * retry["BackoffRate"] ** attempt, retry["MaxDelaySeconds"])
+                for attempt in range(retry["MaxAttempts"])
+            )
+            longest += (retry["MaxAttempts"] + 1) * compensation_max + backoff
+    assert longest > 0
+    assert longest < definition["TimeoutSeconds"] <= 2 * longest

@@ -9,14 +9,14 @@ from orderflow.envelope import Contract
 
 
 class SagaConfig(Contract):
-    step_timeout_seconds: int = Field(ge=2, le=86400)
+    step_timeout_seconds: int = Field(ge=2, le=3600)
     # One attempt of a compensation; the ASL retries it with backoff, so a service that is
     # down for a while still gets to undo what it did (see README, Failure model).
-    compensation_timeout_seconds: int = Field(ge=1, le=86400)
+    compensation_timeout_seconds: int = Field(ge=1, le=3600)
 
     # A step's heartbeat window, so a service can ask whether its token is still live
     # (SendTaskHeartbeat) before it applies a command; ASL wants it below the step's timeout.
-    step_heartbeat_seconds: int = Field(ge=1, le=86399)
+    step_heartbeat_seconds: int = Field(ge=1, le=3599)
 
     @classmethod
     def with_timeouts(cls, step_timeout_seconds: int, compensation_timeout_seconds: int) -> SagaConfig:
