@@ -262,7 +262,39 @@ def rule_patterns_name_catalog_events(template: Template) -> list[str]:
     return problems
 
 
+def alarm_topics_use_a_key_cloudwatch_may_use(template: Template) -> list[str]:
+    """An encrypted topic that alarms notify needs a customer-managed key whose policy admits CloudWatch."""
+    problems = []
+    keys = resources(template, "AWS::KMS::Key")
+    alarm_topics = {
+        ref_target(action)
+        for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
+        for action in props(alarm).get("AlarmActions", [])
+    }
+    for topic_id in sorted(topic for topic in alarm_topics if topic):
+        key = props(template["Resources"][topic_id]).get("KmsMasterKeyId")
+        if key is None:
+            continue
+        key_id = ref_target(key) or getatt_target(key)
+        if key_id not in keys:
+            problems.append(f"{topic_id}: encrypted with {key}, which CloudWatch cannot use")
+            continue
+        policy = props(keys[key_id]).get("KeyPolicy", {})
+        admitted = [
+            statement
+            for statement in policy.get("Statement", [])
+            if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+            and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(statement.get("Action", []))
+        ]
+        if not admitted:
+            problems.append(f"{topic_id}: key {key_id} does not let cloudwatch.amazonaws.com use it")
+        if not props(keys[key_id]).get("EnableKeyRotation"):
+            problems.append(f"{key_id}: key rotation is off")
+    return problems
+
+
 CHECKS: list[Callable[[Template], list[str]]] = [
+    alarm_topics_use_a_key_cloudwatch_may_use,
     queues_are_encrypted,
     queues_have_a_dlq,
     dlqs_alarm_when_not_empty,

@@ -76,3 +76,20 @@ def test_a_rule_naming_an_unknown_event_is_reported() -> None:
     assert rules.rule_patterns_name_catalog_events(template) == [
         "InventoryRule: ReserveInventry is not in the event catalog"
     ]
+
+
+def test_an_alarm_topic_on_the_aws_managed_key_is_reported() -> None:
+    template = broken(lambda r: r["OpsTopic"]["Properties"].update(KmsMasterKeyId="alias/aws/sns"))
+    assert rules.alarm_topics_use_a_key_cloudwatch_may_use(template) == [
+        "OpsTopic: encrypted with alias/aws/sns, which CloudWatch cannot use"
+    ]
+
+
+def test_a_key_policy_without_cloudwatch_is_reported() -> None:
+    def drop_cloudwatch(resources: dict[str, Any]) -> None:
+        statements = resources["OpsTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+        statements[:] = [s for s in statements if s.get("Sid") != "CloudWatchAlarmsPublish"]
+
+    assert rules.alarm_topics_use_a_key_cloudwatch_may_use(broken(drop_cloudwatch)) == [
+        "OpsTopic: key OpsTopicKey does not let cloudwatch.amazonaws.com use it"
+    ]

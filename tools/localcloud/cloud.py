@@ -303,6 +303,7 @@ class LocalCloud:
     # ----------------------------------------------------------- provision --
     def _provision(self) -> None:
         self._name_passive_resources()
+        self._provision_keys()
         self._provision_buses()
         self._provision_topics()
         self._provision_queues()
@@ -340,6 +341,24 @@ class LocalCloud:
             elif kind == "AWS::StepFunctions::StateMachine":
                 arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
                 self.physical[logical_id] = Physical(arn, {"Arn": arn, "Name": name})
+
+    def _provision_keys(self) -> None:
+        """KMS keys (with their key policy and rotation) and aliases, on moto's KMS."""
+        kms = self.client("kms")
+        for logical_id, resource in self._resources("AWS::KMS::Key").items():
+            props = self._props(resource)
+            metadata = kms.create_key(
+                Description=props.get("Description", logical_id), Policy=json.dumps(props["KeyPolicy"])
+            )["KeyMetadata"]
+            if props.get("EnableKeyRotation"):
+                kms.enable_key_rotation(KeyId=metadata["KeyId"])
+            self.physical[logical_id] = Physical(
+                metadata["KeyId"], {"Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+            )
+        for logical_id, resource in self._resources("AWS::KMS::Alias").items():
+            props = self._props(resource)
+            kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
+            self.physical[logical_id] = Physical(props["AliasName"])
 
     def _provision_buses(self) -> None:
         events = self.client("events")
