@@ -1,20 +1,31 @@
-"""The template's HTTP API served on localhost, as API Gateway (payload format 2.0) calls the function."""
+"""The template's HTTP API served on localhost, as API Gateway (payload format 2.0) calls the function.
+
+Requests are served concurrently (one thread each), as API Gateway does; a function
+still runs one invocation at a time in its single warm environment (functions.py).
+The event and response rules are in httpapi_payload.py.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from tools.localcloud.functions import FunctionRuntime
+from tools.localcloud.httpapi_payload import (
+    HttpRequest,
+    HttpResponse,
+    function_response,
+    internal_error,
+    not_found,
+    request_event,
+)
+
+__all__ = ["HttpApi", "Route"]
 
 
 @dataclass(frozen=True)
@@ -35,46 +46,17 @@ class Route:
         return found.groupdict() if found else None
 
 
-def api_gateway_event(
-    route: Route, method: str, url: str, headers: dict[str, str], body: bytes, path_parameters: dict[str, str]
-) -> dict[str, Any]:
-    """The HTTP API v2 event for one request."""
-    parts = urlsplit(url)
-    now = datetime.now(UTC)
-    text = body.decode("utf-8", errors="replace") if body else None
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route.route_key,
-        "rawPath": parts.path,
-        "rawQueryString": parts.query,
-        "headers": {name.lower(): value for name, value in headers.items()},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "localapi",
-            "domainName": headers.get("Host", "localhost"),
-            "domainPrefix": "localhost",
-            "http": {
-                "method": method,
-                "path": parts.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": headers.get("User-Agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route.route_key,
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if parts.query:
-        event["queryStringParameters"] = {key: ",".join(values) for key, values in parse_qs(parts.query).items()}
-    if path_parameters:
-        event["pathParameters"] = path_parameters
-    if text is not None:
-        event["body"] = text
-    return event
+def _read_body(request: BaseHTTPRequestHandler) -> bytes:
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        chunks = []
+        while size := int(request.rfile.readline().split(b";", 1)[0].strip() or b"0", 16):
+            chunks.append(request.rfile.read(size))
+            request.rfile.readline()  # the CRLF after each chunk
+        while request.rfile.readline().strip():
+            pass  # trailers, up to the blank line
+        return b"".join(chunks)
+    length = int(request.headers.get("Content-Length") or 0)
+    return request.rfile.read(length) if length else b""
 
 
 class HttpApi:
@@ -88,7 +70,12 @@ class HttpApi:
             def do_request(self) -> None:
                 api.handle(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_request  # noqa: N815
+            def __getattr__(self, name: str) -> Any:
+                # http.server answers a method without a do_<METHOD> with a 501 HTML page; API
+                # Gateway routes every method (HEAD, OPTIONS, made-up ones) and 404s the unrouted.
+                if name.startswith("do_"):
+                    return self.do_request
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # requests are reported by the functions' own logs
@@ -108,48 +95,40 @@ class HttpApi:
         self.server.shutdown()
         self.server.server_close()
 
-    def handle(self, request: BaseHTTPRequestHandler) -> None:
-        path = urlsplit(request.path).path
+    def route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
-            parameters = route.match(request.command, path)
+            parameters = route.match(method, path)
             if parameters is not None:
-                break
+                return route, parameters
+        return None
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        request_id = str(uuid.uuid4())
+        body = _read_body(request)
+        found = self.route(request.command, urlsplit(request.path).path)
+        if found is None:
+            response = not_found()
         else:
-            self._send(
-                request, 404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"}).encode()
+            route, parameters = found
+            http_request = HttpRequest(
+                request.command, request.path, list(request.headers.items()), body, request.client_address[0]
             )
-            return
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length) if length else b""
-        event = api_gateway_event(route, request.command, request.path, dict(request.headers.items()), body, parameters)
-        result = route.function.invoke(event)
-        if not result.ok:
-            self._send(
-                request,
-                500,
-                {"content-type": "application/json"},
-                json.dumps({"message": "Internal Server Error"}).encode(),
-            )
-            return
-        status, headers, payload = self._response(result.result)
-        self._send(request, status, headers, payload)
+            try:
+                result = route.function.invoke(request_event(http_request, route.route_key, parameters, request_id))
+            except Exception:  # the environment could not start: Lambda's error, API Gateway's 500
+                response = internal_error()
+            else:
+                response = function_response(result.result) if result.ok else internal_error()
+        self._send(request, response, request_id)
 
     @staticmethod
-    def _response(result: Any) -> tuple[int, dict[str, str], bytes]:
-        """Interpret the function's return value the way HTTP API payload 2.0 does."""
-        if isinstance(result, dict) and "statusCode" in result:
-            body = result.get("body") or ""
-            payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
-            headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
-            return int(result["statusCode"]), headers, payload
-        return 200, {"content-type": "application/json"}, json.dumps(result).encode()
-
-    @staticmethod
-    def _send(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> None:
-        request.send_response(status)
-        for name, value in headers.items():
+    def _send(request: BaseHTTPRequestHandler, response: HttpResponse, request_id: str) -> None:
+        request.send_response(response.status)
+        for name, value in response.headers:
             if name.lower() != "content-length":
                 request.send_header(name, value)
-        request.send_header("Content-Length", str(len(payload)))
+        request.send_header("Content-Length", str(len(response.body)))
+        request.send_header("apigw-requestid", request_id)
         request.end_headers()
-        request.wfile.write(payload)
+        if request.command != "HEAD":  # a HEAD answer has the headers of the GET, never a body
+            request.wfile.write(response.body)
