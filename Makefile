@@ -3,7 +3,6 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-space := $(subst ,, )
 
 .PHONY: template demo serve test lint typecheck template-check unit integration build schemas events clean
 
@@ -24,10 +23,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Every function has a handler.py, so each function folder is type-checked on its own.
 typecheck: $(STAMP)
-	MYPYPATH=layers/shared:$(subst $(space),:,$(wildcard functions/*)) $(BIN)/mypy layers/shared tools tests
-	for fn in functions/*/; do $(BIN)/mypy "$$fn" || exit 1; done
+	MYPYPATH=layers/shared:functions $(BIN)/mypy layers/shared functions tools tests
 
 template-check: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
@@ -49,6 +46,10 @@ template: $(STAMP)
 ## schemas: regenerate the JSON Schemas in schemas/ from the event models
 schemas: $(STAMP)
 	$(BIN)/python -m tools.generate_schemas
+
+## events: regenerate the sample events in events/ from the event models
+events: $(STAMP)
+	$(BIN)/python -m tools.generate_sample_events
 
 clean:
 	rm -rf $(VENV) .aws-sam .localcloud .mypy_cache .pytest_cache .ruff_cache

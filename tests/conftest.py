@@ -1,20 +1,15 @@
-"""Shared test setup: import paths, a fake AWS environment, and moto."""
+"""Shared test setup: a fake AWS environment, and moto.
+
+The import paths are pytest's `pythonpath` (pyproject.toml): the repository, the shared layer and
+functions/, as Lambda puts the layer on /opt/python and the functions' code on /var/task.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-# Lambda puts the layer on /opt/python and the function on /var/task; tests mirror both.
-for path in [REPO_ROOT, REPO_ROOT / "layers" / "shared", *sorted((REPO_ROOT / "functions").glob("*/"))]:
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
 # Never reach a real AWS account, whatever the machine's configuration says.
 os.environ.update(

@@ -9,18 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "layers" / "shared"))
-
-from orderflow.catalog import CATALOG  # noqa: E402  (the layer is not an installed package)
+from tools.lambda_code import REPO_ROOT, use_lambda_code
 
 SCHEMAS_DIR = REPO_ROOT / "schemas"
 
 
 def render() -> dict[str, str]:
     """File name → content for every schema and the catalog index."""
+    from orderflow.catalog import CATALOG
+
     files: dict[str, str] = {}
     index = []
     for event_type in CATALOG:
@@ -59,13 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="fail if schemas/ differs from the models")
     args = parser.parse_args(argv)
+    use_lambda_code()
     files = render()
     if args.check:
         problems = stale(files)
         if problems:
             print(f"schemas/ is stale ({', '.join(problems)}): run `make schemas`")
             return 1
-        print(f"schemas/ matches the {len(CATALOG)} event models")
+        print(f"schemas/ matches the event models ({len(files)} files)")
         return 0
     SCHEMAS_DIR.mkdir(exist_ok=True)
     for path in SCHEMAS_DIR.glob("*.json"):

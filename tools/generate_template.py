@@ -17,14 +17,12 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref
+from tools.dashboard import render_dashboard
+from tools.lambda_code import REPO_ROOT, use_lambda_code
+
 TEMPLATE = REPO_ROOT / "template.yaml"
 DECLARATIONS = REPO_ROOT / "consumers.yaml"
-sys.path.insert(0, str(REPO_ROOT / "layers" / "shared"))
-
-from orderflow.catalog import EVENT_TYPES  # noqa: E402  (the layer is not an installed package)
-from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref  # noqa: E402
-from tools.dashboard import render_dashboard  # noqa: E402
 
 DEFAULT_TIMEOUT = 10  # Globals: Function: Timeout
 BATCHING_WINDOW = 1
@@ -38,6 +36,8 @@ def load_declarations(path: Path = DECLARATIONS) -> dict[str, dict[str, Any]]:
 
 
 def event_pattern(events: list[str]) -> dict[str, list[str]]:
+    from orderflow.catalog import EVENT_TYPES
+
     unknown = [name for name in events if name not in EVENT_TYPES]
     if unknown:
         raise SystemExit(f"consumers.yaml: no event model for {unknown}")
@@ -86,10 +86,9 @@ def consumer_resources(name: str, declaration: dict[str, Any]) -> dict[str, Any]
         **{variable: ref(table) for variable, table in declaration.get("tables", {}).items()},
         **declaration.get("environment", {}),
     }
-    function_properties: dict[str, Any] = {
-        "Description": declaration["description"],
-        "CodeUri": declaration["code"],
-    }
+    function_properties: dict[str, Any] = {"Description": declaration["description"]}
+    if "code" in declaration:
+        function_properties["CodeUri"] = declaration["code"]
     if "handler" in declaration:
         function_properties["Handler"] = declaration["handler"]
     if "timeout" in declaration:
@@ -212,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if template.yaml's generated parts are stale")
     args = parser.parse_args(argv)
+    use_lambda_code()
     current = TEMPLATE.read_text()
     wanted = render(current, load_declarations())
     if args.check:

@@ -1,29 +1,23 @@
-"""Write events/: sample events for every function, in the exact shape AWS delivers them.
+"""Sample events for every function, in the exact shape AWS delivers them (written to events/).
 
-Built from the event models, with fixed ids and times so the files are stable:
-    python -m tools.generate_sample_events
-All samples follow one order, whose id the orders-api derives from the sample
-Idempotency-Key, so they can be invoked one after another against the local cloud.
+Built from the event models, with fixed ids and times so the files are stable
+(`python -m tools.generate_sample_events` writes them). All samples follow one order,
+whose id the orders-api derives from the sample Idempotency-Key, so they can be invoked
+one after another against the local cloud.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-for path in (REPO_ROOT / "layers" / "shared", REPO_ROOT / "functions" / "orders_api"):
-    sys.path.insert(0, str(path))
-
-from orders_api_intake import new_order_id  # noqa: E402
-
-from orderflow import catalog  # noqa: E402
-from orderflow.envelope import CommandMetadata, Event, EventMetadata, derive_event_id  # noqa: E402
+from orderflow import catalog
+from orderflow.envelope import CommandMetadata, Event, EventMetadata, derive_event_id
+from orders_api.intake import new_order_id
+from tools.lambda_code import REPO_ROOT
 
 EVENTS_DIR = REPO_ROOT / "events"
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -259,15 +253,3 @@ def samples() -> dict[str, Any]:
         "notifier-batch.json": sqs_batch("NotifierQueue", confirmed, cancelled, shipped),
         "auditor-batch.json": kinesis_batch(placed, reserve, reserved, "not an orderflow event", confirmed),
     }
-
-
-def main() -> int:
-    EVENTS_DIR.mkdir(exist_ok=True)
-    for name, content in samples().items():
-        (EVENTS_DIR / name).write_text(json.dumps(content, indent=2) + "\n")
-    print(f"wrote {len(samples())} sample events to events/ (order {ORDER_ID})")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

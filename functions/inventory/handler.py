@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from inventory_service import release_stock, reserve_stock
-from inventory_settings import get_settings
-from inventory_store import InventoryStore
-
+from inventory.service import release_stock, reserve_stock
+from inventory.settings import get_settings
+from inventory.store import InventoryStore
 from orderflow.catalog import ReleaseInventory, ReserveInventory
-from orderflow.commands import conclude, should_apply
-from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
-from orderflow.parsing import parse_sqs_record
-from orderflow.publisher import EventPublisher
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+from orderflow.commands import CommandOutcome, answering_saga
+from orderflow.consumer import SqsConsumer
 
 
-def apply_command(event: ReserveInventory | ReleaseInventory) -> None:
-    if not should_apply(event):
-        logger.warning("Command not applied: the saga no longer waits for it", extra={"command": event.DETAIL_TYPE})
-        return
-    settings = get_settings()
-    store = InventoryStore(settings.inventory_table_name)
-    outcome = reserve_stock(event, store) if isinstance(event, ReserveInventory) else release_stock(event, store)
-    logger.info("Inventory command applied", extra={"command": event.DETAIL_TYPE, "error": outcome.error})
-    conclude(event, outcome, EventPublisher(settings.event_bus_name))
+def decide(command: ReserveInventory | ReleaseInventory) -> CommandOutcome:
+    store = InventoryStore(get_settings().inventory_table_name)
+    if isinstance(command, ReserveInventory):
+        return reserve_stock(command, store)
+    return release_stock(command, store)
 
 
-@cache
-def _apply_once() -> Any:
-    return idempotent_on_event_id(apply_command, get_settings())
-
-
-@tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
-    command = parse_sqs_record(record, (ReserveInventory, ReleaseInventory))
-    logger.set_correlation_id(command.order_id)
-    _apply_once()(event=command)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    event_idempotency_config().register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+consumer = SqsConsumer[ReserveInventory | ReleaseInventory](
+    accepts=(ReserveInventory, ReleaseInventory), apply=answering_saga(decide, get_settings), settings=get_settings
+)
+lambda_handler = consumer.lambda_handler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory_rules import (
+from inventory.rules import (
     ORDER_COMPENSATED,
     OUT_OF_STOCK,
     ReleaseDecision,
@@ -10,8 +10,7 @@ from inventory_rules import (
     decide_release,
     decide_reserve,
 )
-from inventory_store import InventoryStore
-
+from inventory.store import InventoryStore
 from orderflow.catalog import (
     InventoryReleased,
     InventoryReleasedData,

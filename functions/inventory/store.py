@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from inventory_rules import Reservation, ReservationState, aggregate
 
+from inventory.rules import Reservation, ReservationState, aggregate
 from orderflow import aws
 from orderflow.catalog import Shortage, StockLine
 
@@ -19,16 +19,13 @@ STOCK = "STOCK"
 RESERVATION = "RESERVATION"
 
 
-def _stock_key(sku: str) -> dict[str, Any]:
+def stock_key(sku: str) -> dict[str, Any]:
+    """The key of a SKU's stock item (its `available` count)."""
     return {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": STOCK}}
 
 
 def _reservation_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": RESERVATION}}
-
-
-def _line_item(line: StockLine) -> dict[str, Any]:
-    return {"M": {"sku": {"S": line.sku}, "quantity": {"N": str(line.quantity)}}}
 
 
 @dataclass(frozen=True)
@@ -46,11 +43,8 @@ class InventoryStore:
     def _dynamodb(self) -> Any:
         return aws.client("dynamodb")
 
-    def set_stock(self, sku: str, available: int) -> None:
-        self._dynamodb.put_item(TableName=self.table_name, Item={**_stock_key(sku), "available": {"N": str(available)}})
-
     def available(self, sku: str) -> int:
-        item = self._dynamodb.get_item(TableName=self.table_name, Key=_stock_key(sku), ConsistentRead=True).get("Item")
+        item = self._dynamodb.get_item(TableName=self.table_name, Key=stock_key(sku), ConsistentRead=True).get("Item")
         return int(item["available"]["N"]) if item else 0
 
     def reservation(self, order_id: str) -> Reservation | None:
@@ -72,7 +66,7 @@ class InventoryStore:
             {
                 "Update": {
                     "TableName": self.table_name,
-                    "Key": _stock_key(line.sku),
+                    "Key": stock_key(line.sku),
                     "UpdateExpression": "SET available = available - :quantity",
                     "ConditionExpression": "available >= :quantity",
                     "ExpressionAttributeValues": {":quantity": {"N": str(line.quantity)}},
@@ -84,10 +78,10 @@ class InventoryStore:
         try:
             self._dynamodb.transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if not aws.is_error(error, aws.TRANSACTION_CANCELLED):
                 raise
-            reasons = error.response.get("CancellationReasons") or []
-            if len(reasons) == len(writes) and reasons[-1].get("Code") == "ConditionalCheckFailed":
+            reasons = aws.cancellation_reasons(error)
+            if len(reasons) == len(writes) and reasons[-1] == aws.CONDITION_CHECK_FAILED:
                 return ReserveResult(reserved=False, lost_race=True)
             return ReserveResult(reserved=False, shortages=self._shortages(wanted))
         return ReserveResult(reserved=True)
@@ -113,7 +107,7 @@ class InventoryStore:
             {
                 "Update": {
                     "TableName": self.table_name,
-                    "Key": _stock_key(line.sku),
+                    "Key": stock_key(line.sku),
                     "UpdateExpression": "ADD available :quantity",
                     "ExpressionAttributeValues": {":quantity": {"N": str(line.quantity)}},
                 }
@@ -131,13 +125,9 @@ class InventoryStore:
         return self._record_without_stock(order_id, ReservationState.REFUSED)
 
     def _record_without_stock(self, order_id: str, state: ReservationState) -> bool:
-        try:
-            self._dynamodb.put_item(**self._reservation_put(order_id, state, []))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return aws.succeeded(
+            lambda: self._dynamodb.put_item(**self._reservation_put(order_id, state, [])), aws.CONDITION_FAILED
+        )
 
     def _reservation_put(self, order_id: str, state: ReservationState, lines: list[StockLine]) -> dict[str, Any]:
         return {

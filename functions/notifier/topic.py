@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from notifier_messages import Notification
-
+from notifier.messages import Notification
 from orderflow import aws
 
 

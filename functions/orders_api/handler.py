@@ -7,7 +7,6 @@ from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
@@ -19,18 +18,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from orders_api_intake import PlaceOrderRequest, new_order_id, place_order
-from orders_api_settings import get_settings
 from pydantic import ValidationError
 
 from orderflow.audit import AuditTable
 from orderflow.idempotency import persistence_layer
+from orderflow.observability import logger, metrics, tracer
 from orderflow.orders_table import OrdersTable, UnknownOrderError
 from orderflow.publisher import EventPublisher, PublishError
+from orders_api.intake import PlaceOrderRequest, new_order_id, place_order
+from orders_api.settings import get_settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 # Same key + same body → the stored response; same key + another body → IdempotencyValidationError.

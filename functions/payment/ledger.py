@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orderflow import aws
 from orderflow.envelope import Contract
 
@@ -73,25 +71,10 @@ class PaymentsLedger:
                     }
                 }
             )
-        try:
-            self._dynamodb.transact_write_items(TransactItems=writes)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
-
-    def totals(self, order_ids: list[str]) -> tuple[dict[str, int], dict[str, int]]:
-        """(charged, refunded) cents per order, for reports and invariants."""
-        charged: dict[str, int] = {}
-        refunded: dict[str, int] = {}
-        for order_id in order_ids:
-            entries = self.entries(order_id)
-            if CHARGE in entries:
-                charged[order_id] = entries[CHARGE].amount_cents
-            if REFUND in entries:
-                refunded[order_id] = entries[REFUND].amount_cents
-        return charged, refunded
+        # Any cancellation is a refusal here: the service reads the entries again and decides anew.
+        return aws.succeeded(
+            lambda: self._dynamodb.transact_write_items(TransactItems=writes), aws.TRANSACTION_CANCELLED
+        )
 
 
 def _entry(order_id: str, item: dict[str, Any]) -> LedgerEntry:

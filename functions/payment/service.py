@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from payment_ledger import CHARGE, DECLINE, REFUND, LedgerEntry, PaymentsLedger
-from payment_provider import PaymentProvider
-
 from orderflow.catalog import (
     ChargePayment,
     PaymentCharged,
@@ -16,6 +13,8 @@ from orderflow.catalog import (
     RefundPayment,
 )
 from orderflow.commands import CommandOutcome
+from payment.ledger import CHARGE, DECLINE, REFUND, LedgerEntry, PaymentsLedger
+from payment.provider import PaymentProvider
 
 PRODUCER = "payment"
 PAYMENT_DECLINED = "PaymentDeclined"

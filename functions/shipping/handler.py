@@ -2,60 +2,23 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from shipping_carrier import SandboxCarrier
-from shipping_service import cancel_shipment, create_shipment
-from shipping_settings import get_settings
-from shipping_store import ShipmentsStore
-
 from orderflow.catalog import CancelShipment, CreateShipment
-from orderflow.commands import conclude, should_apply
-from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
-from orderflow.parsing import parse_sqs_record
-from orderflow.publisher import EventPublisher
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+from orderflow.commands import CommandOutcome, answering_saga
+from orderflow.consumer import SqsConsumer
+from shipping.carrier import SandboxCarrier
+from shipping.service import cancel_shipment, create_shipment
+from shipping.settings import get_settings
+from shipping.store import ShipmentsStore
 
 
-def apply_command(event: CreateShipment | CancelShipment) -> None:
-    if not should_apply(event):
-        logger.warning("Command not applied: the saga no longer waits for it", extra={"command": event.DETAIL_TYPE})
-        return
-    settings = get_settings()
-    store = ShipmentsStore(settings.shipments_table_name)
-    if isinstance(event, CreateShipment):
-        outcome = create_shipment(event, store, SandboxCarrier())
-    else:
-        outcome = cancel_shipment(event, store)
-    logger.info("Shipping command applied", extra={"command": event.DETAIL_TYPE, "error": outcome.error})
-    conclude(event, outcome, EventPublisher(settings.event_bus_name))
+def decide(command: CreateShipment | CancelShipment) -> CommandOutcome:
+    store = ShipmentsStore(get_settings().shipments_table_name)
+    if isinstance(command, CreateShipment):
+        return create_shipment(command, store, SandboxCarrier())
+    return cancel_shipment(command, store)
 
 
-@cache
-def _apply_once() -> Any:
-    return idempotent_on_event_id(apply_command, get_settings())
-
-
-@tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
-    command = parse_sqs_record(record, (CreateShipment, CancelShipment))
-    logger.set_correlation_id(command.order_id)
-    _apply_once()(event=command)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    event_idempotency_config().register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+consumer = SqsConsumer[CreateShipment | CancelShipment](
+    accepts=(CreateShipment, CancelShipment), apply=answering_saga(decide, get_settings), settings=get_settings
+)
+lambda_handler = consumer.lambda_handler

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from shipping_carrier import CARRIER, Carrier
-from shipping_store import Shipment, ShipmentsStore, ShipmentState
-
 from orderflow.catalog import (
     CancelShipment,
     CreateShipment,
@@ -14,6 +11,8 @@ from orderflow.catalog import (
     ShipmentCreatedData,
 )
 from orderflow.commands import CommandOutcome
+from shipping.carrier import CARRIER, Carrier
+from shipping.store import Shipment, ShipmentsStore, ShipmentState
 
 PRODUCER = "shipping"
 SHIPMENT_FAILED = "ShipmentFailed"

@@ -10,8 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from orderflow import aws
 from orderflow.envelope import Contract
 
@@ -64,29 +62,23 @@ class ShipmentsStore:
             item["tracking_number"] = {"S": shipment.tracking_number}
         if shipment.refusal:
             item["refusal"] = {"S": shipment.refusal}
-        try:
-            self._dynamodb.put_item(
+        return aws.succeeded(
+            lambda: self._dynamodb.put_item(
                 TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            ),
+            aws.CONDITION_FAILED,
+        )
 
     def cancel(self, order_id: str) -> bool:
         """CREATED → CANCELLED; False when it was not CREATED any more."""
-        try:
-            self._dynamodb.update_item(
+        return aws.succeeded(
+            lambda: self._dynamodb.update_item(
                 TableName=self.table_name,
                 Key=_key(order_id),
                 UpdateExpression="SET #state = :cancelled",
                 ConditionExpression="#state = :created",
                 ExpressionAttributeNames={"#state": "state"},
                 ExpressionAttributeValues={":cancelled": {"S": "CANCELLED"}, ":created": {"S": "CREATED"}},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+            ),
+            aws.CONDITION_FAILED,
+        )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.generate_template import REPO_ROOT, TEMPLATE, load_declarations, render
+from tools.generate_template import TEMPLATE, load_declarations, render
+from tools.lambda_code import REPO_ROOT
 
 THROWAWAY_CODE = REPO_ROOT / "tests" / "integration" / "throwaway_consumer"
 THROWAWAY = {
     "service": "throwaway",
     "code": str(THROWAWAY_CODE) + "/",
+    "handler": "handler.lambda_handler",
     "description": "A consumer added by a test.",
     "events": ["OrderConfirmed"],
 }

@@ -17,7 +17,7 @@ def _fresh_settings() -> Iterator[None]:
     yield
     for name, module in list(sys.modules.items()):
         get_settings = getattr(module, "get_settings", None)
-        if name.endswith("_settings") and get_settings is not None and hasattr(get_settings, "cache_clear"):
+        if name.endswith(".settings") and get_settings is not None and hasattr(get_settings, "cache_clear"):
             get_settings.cache_clear()
 
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from inventory_rules import (
+from moto.dynamodb.models import DynamoDBBackend
+
+from inventory.rules import (
     ReleaseDecision,
     Reservation,
     ReservationState,
@@ -17,14 +19,13 @@ from inventory_rules import (
     decide_release,
     decide_reserve,
 )
-from inventory_store import InventoryStore
-from moto.dynamodb.models import DynamoDBBackend
-
+from inventory.store import InventoryStore
 from orderflow.catalog import ReleaseInventory, ReleaseInventoryData, ReserveInventory, ReserveInventoryData, StockLine
 from tests.support.capture import BusCapture, record_callbacks
 from tests.support.factories import a_command, sqs_event
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
+from tools.localcloud.ledgers import put_stock
 
 
 def reserve(order_id: str, **lines: int) -> ReserveInventory:
@@ -94,7 +95,7 @@ def test_reserve_takes_stock_publishes_reserved_and_answers_success(
     store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
+    put_stock(store.table_name, {"MUG": 5})
     result = run(reserve("o1", MUG=2))
     assert result == {"batchItemFailures": []}
     assert store.available("MUG") == 3
@@ -106,8 +107,8 @@ def test_out_of_stock_takes_nothing_even_from_lines_that_had_stock(
     store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
-    store.set_stock("POT", 1)
+    put_stock(store.table_name, {"MUG": 5})
+    put_stock(store.table_name, {"POT": 1})
     run(reserve("o1", MUG=2, POT=2, GHOST=1))
     assert (store.available("MUG"), store.available("POT")) == (5, 1)
     assert [error for _, error, _ in callbacks.failures] == ["OutOfStock"]
@@ -136,7 +137,7 @@ def atomic_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("atomic_transactions")
 def test_two_orders_racing_for_the_last_unit_exactly_one_wins(store: InventoryStore) -> None:
-    store.set_stock("LAST", 1)
+    put_stock(store.table_name, {"LAST": 1})
     results: dict[str, bool] = {}
 
     def attempt(order_id: str) -> None:
@@ -153,7 +154,7 @@ def test_two_orders_racing_for_the_last_unit_exactly_one_wins(store: InventorySt
 
 def test_release_returns_stock_exactly_once(store: InventoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
     record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
+    put_stock(store.table_name, {"MUG": 5})
     run(reserve("o1", MUG=2))
     run(release("o1"))
     run(release("o1"))  # the same delivery again
@@ -168,7 +169,7 @@ def test_a_reservation_arriving_after_its_release_is_refused(
     store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
+    put_stock(store.table_name, {"MUG": 5})
     # Given the saga released an order that never reserved (its ReserveInventory was late)
     run(release("late"))
     # When the late ReserveInventory is finally delivered
@@ -183,11 +184,11 @@ def test_an_order_refused_for_stock_never_takes_stock_later(
     store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = record_callbacks(monkeypatch)
-    store.set_stock("MUG", 1)
+    put_stock(store.table_name, {"MUG": 1})
     # Given an order cancelled OUT_OF_STOCK (no compensation runs on that path)
     run(reserve("o1", MUG=2))
     # When stock arrives and its ReserveInventory is redriven long after, with a fresh id
-    store.set_stock("MUG", 10)
+    put_stock(store.table_name, {"MUG": 10})
     late = a_command(
         ReserveInventory,
         ReserveInventoryData(order_id="o1", items=[StockLine(sku="MUG", quantity=2)]),
@@ -205,7 +206,7 @@ def test_a_reserve_whose_token_is_dead_changes_nothing_but_a_late_release_still_
     store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     callbacks = record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
+    put_stock(store.table_name, {"MUG": 5})
     callbacks.dead_tokens.add("token-1")
     # A reserve the saga no longer waits for (its step timed out) takes nothing and says nothing
     run(reserve("o1", MUG=2))
@@ -222,7 +223,7 @@ def test_a_reserve_whose_token_is_dead_changes_nothing_but_a_late_release_still_
 
 def test_a_malformed_record_fails_alone(store: InventoryStore, monkeypatch: pytest.MonkeyPatch) -> None:
     record_callbacks(monkeypatch)
-    store.set_stock("MUG", 5)
+    put_stock(store.table_name, {"MUG": 5})
     event = sqs_event(reserve("o1", MUG=1), "{broken", reserve("o2", MUG=1))
     handler = load_handler("inventory")
     result = handler.lambda_handler(event, FakeLambdaContext())

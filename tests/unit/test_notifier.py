@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from notifier_messages import Channel, notification_for
 
+from notifier.messages import Channel, notification_for
 from orderflow.catalog import (
     CancellationReason,
     OrderCancelled,

@@ -6,14 +6,15 @@ import os
 from collections.abc import Callable
 
 import pytest
-from payment_ledger import PaymentsLedger
-from payment_provider import SANDBOX_LIMIT_CENTS, SandboxProvider
 
 from orderflow.catalog import ChargePayment, ChargePaymentData, RefundPayment, RefundPaymentData
+from payment.ledger import PaymentsLedger
+from payment.provider import SANDBOX_LIMIT_CENTS, SandboxProvider
 from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
 from tests.support.factories import a_command, sqs_event
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
+from tools.localcloud.ledgers import charged_and_refunded
 
 
 def charge(order_id: str, amount: int = 2500, token: str = "tok_visa", event_id: str | None = None) -> ChargePayment:
@@ -67,7 +68,7 @@ def test_charge_records_the_ledger_and_publishes_charged(
     ledger: PaymentsLedger, bus: BusCapture, callbacks: CallbackRecorder
 ) -> None:
     run(charge("o1", 2500))
-    assert ledger.totals(["o1"]) == ({"o1": 2500}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({"o1": 2500}, {})
     assert bus.detail_types() == ["PaymentCharged"]
     assert len(callbacks.successes) == 1
 
@@ -76,7 +77,7 @@ def test_a_declined_card_charges_nothing_and_answers_payment_declined(
     ledger: PaymentsLedger, bus: BusCapture, callbacks: CallbackRecorder
 ) -> None:
     run(charge("o1", token="tok_declined"))
-    assert ledger.totals(["o1"]) == ({}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({}, {})
     assert bus.detail_types() == ["PaymentDeclined"]
     assert [error for _, error, _ in callbacks.failures] == ["PaymentDeclined"]
 
@@ -90,7 +91,7 @@ def test_a_declined_order_is_declined_again_by_a_late_charge_without_asking_the_
     monkeypatch.setattr(SandboxProvider, "charge", lambda *args: provider_calls.append("charge"))
     run(charge("o1", token="tok_visa", event_id="o1/ChargePayment/redriven"))
     assert provider_calls == []
-    assert ledger.totals(["o1"]) == ({}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({}, {})
     assert [error for _, error, _ in callbacks.failures] == ["PaymentDeclined", "PaymentDeclined"]
 
 
@@ -99,7 +100,7 @@ def test_a_charge_whose_token_is_dead_charges_nothing(
 ) -> None:
     callbacks.dead_tokens.add("token-1")
     run(charge("o1", 2500))
-    assert ledger.totals(["o1"]) == ({}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({}, {})
     assert bus.detail_types() == []
     assert (callbacks.successes, callbacks.failures) == ([], [])
 
@@ -109,7 +110,7 @@ def test_a_second_charge_command_for_the_order_charges_once(
 ) -> None:
     run(charge("o1", 2500))
     run(charge("o1", 2500, event_id="o1/ChargePayment/1"))  # a retried step: new token, new id
-    assert ledger.totals(["o1"]) == ({"o1": 2500}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({"o1": 2500}, {})
     assert len(callbacks.successes) == 2
 
 
@@ -117,7 +118,7 @@ def test_refund_happens_once(ledger: PaymentsLedger, callbacks: CallbackRecorder
     run(charge("o1", 2500))
     run(refund("o1"))
     run(refund("o1", event_id="o1/RefundPayment/1"))
-    assert ledger.totals(["o1"]) == ({"o1": 2500}, {"o1": 2500})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({"o1": 2500}, {"o1": 2500})
 
 
 def test_refund_with_nothing_charged_is_a_no_op_that_refuses_a_late_charge(
@@ -125,7 +126,7 @@ def test_refund_with_nothing_charged_is_a_no_op_that_refuses_a_late_charge(
 ) -> None:
     run(refund("o1"))
     run(charge("o1", 2500))  # redriven from a DLQ after the compensation
-    assert ledger.totals(["o1"]) == ({}, {"o1": 0})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({}, {"o1": 0})
     assert bus.detail_types() == ["PaymentRefunded"]
     assert [error for _, error, _ in callbacks.failures] == ["OrderCompensated"]
 
@@ -134,4 +135,4 @@ def test_a_malformed_record_fails_alone(ledger: PaymentsLedger, callbacks: Callb
     event = sqs_event("not json", charge("o1"))
     result = load_handler("payment").lambda_handler(event, FakeLambdaContext())
     assert result["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
-    assert ledger.totals(["o1"]) == ({"o1": 2500}, {})
+    assert charged_and_refunded(ledger.table_name, ["o1"]) == ({"o1": 2500}, {})

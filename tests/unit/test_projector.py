@@ -100,7 +100,7 @@ def test_a_malformed_record_and_an_unknown_order_fail_alone(orders: OrdersTable)
 
 
 def test_a_concurrent_update_is_retried(orders: OrdersTable, monkeypatch: pytest.MonkeyPatch) -> None:
-    from projector_store import project
+    from projector.projection import project
 
     placed = an_order_placed()
     orders.create(OrderView.pending(placed.data))

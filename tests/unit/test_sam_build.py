@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.localcloud.template import load_template
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAM = Path(sys.executable).with_name("sam")
 
@@ -31,12 +33,14 @@ def test_sam_build_packages_every_function_and_the_shared_layer(tmp_path: Path) 
     assert (layer / "orderflow" / "catalog.py").is_file()
     assert (layer / "aws_lambda_powertools").is_dir()
     assert list(layer.glob("pydantic_core/_pydantic_core*.so")), "pydantic-core must be built for the Lambda platform"
-    for handler in REPO_ROOT.glob("functions/*/handler.py"):
-        built = build_dir / _logical_id(handler.parent.name) / "handler.py"
-        assert built.is_file(), f"{built} missing"
+    functions = {
+        logical_id: resource["Properties"]["Handler"]
+        for logical_id, resource in load_template().sam["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert len(functions) == len(list(REPO_ROOT.glob("functions/*/handler.py")))
+    for logical_id, handler in functions.items():
+        package = handler.removesuffix(".handler.lambda_handler")
+        built = build_dir / logical_id / package / "handler.py"
+        assert built.is_file(), f"{logical_id}: {built} missing (Handler {handler})"
     shutil.rmtree(build_dir, ignore_errors=True)
-
-
-def _logical_id(folder: str) -> str:
-    """functions/saga_starter -> SagaStarterFunction, as template.yaml names them."""
-    return "".join(part.capitalize() for part in folder.split("_")) + "Function"

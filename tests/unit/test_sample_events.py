@@ -14,7 +14,8 @@ import pytest
 from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
-from tools.generate_sample_events import EVENTS_DIR, ORDER_ID, samples
+from tools.localcloud.ledgers import put_stock
+from tools.sample_events import EVENTS_DIR, ORDER_ID, samples
 
 ALL_TABLES = {
     "ORDERS_TABLE_NAME": "OrdersTable",
@@ -50,9 +51,7 @@ def world(function_env: Callable[..., BusCapture], monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
     monkeypatch.setenv("STEP_TIMEOUT_SECONDS", "300")
     monkeypatch.setenv("COMPENSATION_TIMEOUT_SECONDS", "900")
-    from inventory_store import InventoryStore
-
-    InventoryStore(os.environ["INVENTORY_TABLE_NAME"]).set_stock("SKU-RED-MUG", 10)
+    put_stock(os.environ["INVENTORY_TABLE_NAME"], {"SKU-RED-MUG": 10})
     return record_callbacks(monkeypatch)
 
 

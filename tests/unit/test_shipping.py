@@ -6,10 +6,10 @@ import os
 from collections.abc import Callable
 
 import pytest
-from shipping_carrier import REFUSED_POSTAL_CODE, SandboxCarrier
-from shipping_store import ShipmentsStore, ShipmentState
 
 from orderflow.catalog import CancelShipment, CancelShipmentData, CreateShipment, CreateShipmentData, StockLine
+from shipping.carrier import REFUSED_POSTAL_CODE, SandboxCarrier
+from shipping.store import ShipmentsStore, ShipmentState
 from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
 from tests.support.factories import a_command, an_address, sqs_event
 from tests.support.handlers import load_handler

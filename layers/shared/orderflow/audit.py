@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 from pydantic import AwareDatetime
 
 from orderflow import aws
@@ -56,18 +55,16 @@ class AuditTable:
         marker = {"order_id": {"S": f"{EVENT_MARKER}#{entry.event_id}"}, "position": {"S": EVENT_MARKER}}
         item = {key: {"S": value} for key, value in entry.model_dump(mode="json").items()}
         only_new = {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(order_id)"}
-        try:
-            aws.client("dynamodb").transact_write_items(
+        # Only a refused condition means "already recorded"; a conflict or a throttle raises, and is retried.
+        return aws.succeeded(
+            lambda: aws.client("dynamodb").transact_write_items(
                 TransactItems=[
                     {"Put": {"Item": item, **only_new}},
                     {"Put": {"Item": marker, **only_new}},
                 ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and _already_recorded(error):
-                return False
-            raise
-        return True
+            ),
+            refused=aws.cancelled_by_condition,
+        )
 
     def trail(self, order_id: str) -> list[AuditEntry]:
         """The order's events in stream order."""
@@ -83,8 +80,3 @@ class AuditTable:
             if "LastEvaluatedKey" not in page:
                 return entries
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _already_recorded(error: ClientError) -> bool:
-    reasons = error.response.get("CancellationReasons") or []
-    return any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons)

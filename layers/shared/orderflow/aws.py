@@ -1,12 +1,14 @@
-"""boto3 clients, created on first use and cached for the life of the container."""
+"""boto3 clients, created on first use and cached for the life of the container, and the AWS errors callers expect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # Standard retry mode backs off on throttling; adaptive would need client-side state we don't want.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
@@ -28,3 +30,45 @@ def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or moto contexts call this)."""
     client.cache_clear()
     resource.cache_clear()
+
+
+# The error codes the services expect from AWS as answers, not failures.
+CONDITION_FAILED = "ConditionalCheckFailedException"
+TRANSACTION_CANCELLED = "TransactionCanceledException"
+# A cancelled transaction's reason per item: its condition failed, or another transaction held the item.
+CONDITION_CHECK_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a failed call ("" when the response names none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_error(error: BaseException, *codes: str) -> bool:
+    """True for a ClientError whose code is one of `codes`: an answer the caller expects."""
+    return isinstance(error, ClientError) and error_code(error) in codes
+
+
+def cancellation_reasons(error: ClientError) -> list[str]:
+    """The code per item of a cancelled transaction, in the order of its items ("None" for an item that was fine)."""
+    return [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons") or []]
+
+
+def cancelled_by_condition(error: ClientError) -> bool:
+    """A transaction refused because one of its conditions failed (not a conflict or a throttle, which are retried)."""
+    return is_error(error, TRANSACTION_CANCELLED) and CONDITION_CHECK_FAILED in cancellation_reasons(error)
+
+
+def succeeded(call: Callable[[], object], *codes: str, refused: Callable[[ClientError], bool] | None = None) -> bool:
+    """Make the call; False when AWS refused it with one of `codes`, or as `refused` says (a failed condition).
+
+    Any other error raises: only the refusals a caller names are answers, the rest are failures to retry.
+    """
+    try:
+        call()
+    except ClientError as error:
+        if error_code(error) in codes or (refused is not None and refused(error)):
+            return False
+        raise
+    return True

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from orderflow.callback import saga_waits_for, send_task_failure, send_task_success
 from orderflow.envelope import Command, Event
+from orderflow.observability import logger
 from orderflow.publisher import EventPublisher
+from orderflow.settings import BusSettings
+
+C = TypeVar("C", bound=Command)
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,24 @@ def should_apply(command: Command) -> bool:
     compensation still applies (its answer is then dropped).
     """
     return command.COMPENSATES or saga_waits_for(command.metadata.task_token)
+
+
+def answering_saga(decide: Callable[[C], CommandOutcome], settings: Callable[[], BusSettings]) -> Callable[[C], None]:
+    """A saga service's apply function: `decide` the command while the saga waits for it, then conclude.
+
+    `decide` applies the command to the service's state and says what happened; it is never called
+    for a forward step whose token is dead (see `should_apply`).
+    """
+
+    @functools.wraps(decide)
+    def apply_command(command: C) -> None:
+        if not should_apply(command):
+            logger.warning(
+                "Command not applied: the saga no longer waits for it", extra={"command": command.DETAIL_TYPE}
+            )
+            return
+        outcome = decide(command)
+        logger.info("Command applied", extra={"command": command.DETAIL_TYPE, "error": outcome.error})
+        conclude(command, outcome, EventPublisher(settings().event_bus_name))
+
+    return apply_command

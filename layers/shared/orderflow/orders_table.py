@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
 from orderflow import aws
 from orderflow.orders import OrderView
@@ -29,13 +28,10 @@ class OrdersTable:
 
     def create(self, view: OrderView) -> bool:
         """Write a new order; False if it already exists (an earlier attempt wrote it)."""
-        try:
-            self._table.put_item(Item=view.to_item(), ConditionExpression=Attr("order_id").not_exists())
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return aws.succeeded(
+            lambda: self._table.put_item(Item=view.to_item(), ConditionExpression=Attr("order_id").not_exists()),
+            aws.CONDITION_FAILED,
+        )
 
     def get(self, order_id: str) -> OrderView:
         item = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True).get("Item")
@@ -46,12 +42,11 @@ class OrdersTable:
     def replace(self, view: OrderView, expected_version: int) -> None:
         """Write `view` only if the stored version is still `expected_version` (optimistic concurrency)."""
         item = {**view.to_item(), "version": expected_version + 1}
-        try:
-            self._table.put_item(Item=item, ConditionExpression=Attr("version").eq(expected_version))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ConcurrentUpdateError(view.order_id) from error
-            raise
+        if not aws.succeeded(
+            lambda: self._table.put_item(Item=item, ConditionExpression=Attr("version").eq(expected_version)),
+            aws.CONDITION_FAILED,
+        ):
+            raise ConcurrentUpdateError(view.order_id)
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,1 @@
+"""inventory: stock per SKU, reserved and released for the saga's commands."""

@@ -1,0 +1,1 @@
+"""notifier: one customer notification per order outcome or shipment, on the notifications topic."""

@@ -1,0 +1,1 @@
+"""payment: charges and refunds through the payment-provider port, kept in the payments ledger."""

@@ -1,0 +1,1 @@
+"""projector: keeps each order's status and history in the orders table."""

@@ -1,0 +1,1 @@
+"""saga-starter: starts the order saga once per placed order."""

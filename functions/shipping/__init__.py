@@ -1,0 +1,1 @@
+"""shipping: creates and cancels shipments with the carrier."""
