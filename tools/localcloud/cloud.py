@@ -41,6 +41,7 @@ from tools.localcloud.template import REPO_ROOT, Template, load_template
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DEFAULT_TIME_SCALE = 0.02  # a 60 s visibility timeout becomes ~1 s locally
+MOTO_SERVER = Path(__file__).with_name("moto_server.py")  # moto's server, quiet and with its hot paths cached
 
 
 def free_port() -> int:
@@ -149,7 +150,7 @@ class LocalCloud:
         interpreter calls the other services back on that port)."""
         log = (self.work_dir / "logs" / "moto.log").open("a")
         self._server = subprocess.Popen(
-            [sys.executable, "-c", _QUIET_MOTO_SERVER, "-H", self.listen, "-p", str(self.moto_port)],
+            [sys.executable, str(MOTO_SERVER), "-H", self.listen, "-p", str(self.moto_port)],
             env={**os.environ, "MOTO_PORT": str(self.moto_port)},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -823,12 +824,6 @@ class LocalCloud:
                 parts.append(f"{logical_id}: {len(running['executions'])} running executions")
         return "; ".join(parts) or "mappings or bridges busy"
 
-
-# moto's server, without a log line for every request (the pollers make many).
-_QUIET_MOTO_SERVER = (
-    "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.WARNING); "
-    "from moto.server import main; sys.argv[0] = 'moto_server'; main(sys.argv[1:])"
-)
 
 # moto's default target input drops the event's "account"; EventBridge delivers it.
 _EVENT_PATHS = {
