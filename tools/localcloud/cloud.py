@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tools.localcloud.alarms import AlarmEvaluator
 from tools.localcloud.faults import Faults
 from tools.localcloud.functions import FunctionRuntime, FunctionSpec
 from tools.localcloud.httpapi import HttpApi, Route
@@ -101,6 +102,7 @@ class LocalCloud:
         self.mappings: dict[str, EventSourceMapping] = {}
         self.bridges: list[Bridge] = []
         self.http_api: HttpApi | None = None
+        self.alarm_evaluator: AlarmEvaluator | None = None
         self._server: subprocess.Popen[bytes] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -168,6 +170,8 @@ class LocalCloud:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.alarm_evaluator is not None:
+            self.alarm_evaluator.stop()
         # Every poller may be in a long poll: ask them all first, so their waits overlap.
         for mapping in self.mappings.values():
             mapping.request_stop()
@@ -670,7 +674,11 @@ class LocalCloud:
                     "Threshold",
                     "ComparisonOperator",
                     "TreatMissingData",
+                    "DatapointsToAlarm",
+                    "ActionsEnabled",
                     "AlarmActions",
+                    "OKActions",
+                    "InsufficientDataActions",
                 )
                 if key in props
             }
@@ -681,6 +689,7 @@ class LocalCloud:
             name = props.get("DashboardName", self._name(logical_id))
             cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
             self.physical[logical_id] = Physical(name)
+        self.alarm_evaluator = AlarmEvaluator(self).start()  # CloudWatch evaluates alarms from their creation
 
     # -------------------------------------------------------------- bridges --
     def _run_bridge(self, bridge: Bridge) -> None:
