@@ -1,12 +1,16 @@
 """The inventory table: stock per SKU and a reservation per order, changed only by conditional writes.
 
 Items: `pk=SKU#<sku>, sk=STOCK` with `available`; `pk=ORDER#<order id>, sk=RESERVATION`
-with `state` (RESERVED | RELEASED) and `lines`.
+with `state` (RESERVED | RELEASED | REFUSED) and `lines`.
 """
 
 from __future__ import annotations
 
+import random
+import time
+import uuid
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,6 +22,14 @@ from orderflow.catalog import Shortage, StockLine
 STOCK = "STOCK"
 RESERVATION = "RESERVATION"
 
+# Two transactions on the same SKU at once: DynamoDB cancels one with TransactionConflict. That is
+# no shortage; the reservation is tried again, a few times with jittered backoff, then the message.
+MAX_RESERVE_ATTEMPTS = 4
+CONFLICT_BACKOFF_SECONDS = 0.05
+# Retrying with the same ClientRequestToken while the first attempt is still in flight.
+TRANSACTION_IN_PROGRESS = "TransactionInProgressException"
+RESERVATION_TOKEN_NAMESPACE = uuid.UUID("5d1f8a3c-7e2b-5c9d-a4f6-1b3e8c7d2a90")
+
 
 def stock_key(sku: str) -> dict[str, Any]:
     """The key of a SKU's stock item (its `available` count)."""
@@ -26,6 +38,31 @@ def stock_key(sku: str) -> dict[str, Any]:
 
 def _reservation_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": RESERVATION}}
+
+
+def reservation_token(order_id: str) -> str:
+    """The ClientRequestToken of the order's reservation: for 10 minutes DynamoDB applies it at most once."""
+    return str(uuid.uuid5(RESERVATION_TOKEN_NAMESPACE, order_id))
+
+
+class Cancellation(Enum):
+    """Why DynamoDB cancelled a reservation transaction (stock lines first, the reservation item last)."""
+
+    RESERVATION_EXISTS = "reservation exists"  # a reservation or tombstone appeared meanwhile
+    SHORTAGE = "shortage"  # a stock line's `available >= quantity` failed
+    CONFLICT = "conflict"  # another transaction held an item: try again
+    OTHER = "other"
+
+
+def why_cancelled(reasons: list[str]) -> Cancellation:
+    """Read a cancelled reservation's reasons; only a failed condition on a stock line is a shortage."""
+    if reasons[-1:] == [aws.CONDITION_CHECK_FAILED]:
+        return Cancellation.RESERVATION_EXISTS
+    if aws.CONDITION_CHECK_FAILED in reasons[:-1]:
+        return Cancellation.SHORTAGE
+    if aws.TRANSACTION_CONFLICT in reasons:
+        return Cancellation.CONFLICT
+    return Cancellation.OTHER
 
 
 @dataclass(frozen=True)
@@ -75,16 +112,30 @@ class InventoryStore:
             for line in wanted
         ]
         writes.append({"Put": self._reservation_put(order_id, ReservationState.RESERVED, wanted)})
-        try:
-            self._dynamodb.transact_write_items(TransactItems=writes)
-        except ClientError as error:
-            if not aws.is_error(error, aws.TRANSACTION_CANCELLED):
-                raise
-            reasons = aws.cancellation_reasons(error)
-            if len(reasons) == len(writes) and reasons[-1] == aws.CONDITION_CHECK_FAILED:
-                return ReserveResult(reserved=False, lost_race=True)
-            return ReserveResult(reserved=False, shortages=self._shortages(wanted))
-        return ReserveResult(reserved=True)
+        token = reservation_token(order_id)  # the same for every attempt: a lost answer's retry is a no-op
+        for attempt in range(1, MAX_RESERVE_ATTEMPTS + 1):
+            try:
+                self._dynamodb.transact_write_items(TransactItems=writes, ClientRequestToken=token)
+            except ClientError as error:
+                cancellation = self._cancellation(error)
+                if cancellation is Cancellation.RESERVATION_EXISTS:
+                    return ReserveResult(reserved=False, lost_race=True)
+                if cancellation is Cancellation.SHORTAGE:
+                    return ReserveResult(reserved=False, shortages=self._shortages(wanted))
+                if cancellation is not Cancellation.CONFLICT or attempt == MAX_RESERVE_ATTEMPTS:
+                    raise  # the message is retried; nothing was written
+                time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2**attempt))
+                continue
+            return ReserveResult(reserved=True)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _cancellation(error: ClientError) -> Cancellation:
+        if aws.is_error(error, TRANSACTION_IN_PROGRESS):
+            return Cancellation.CONFLICT
+        if aws.is_error(error, aws.TRANSACTION_CANCELLED):
+            return why_cancelled(aws.cancellation_reasons(error))
+        return Cancellation.OTHER
 
     def release(self, reservation: Reservation) -> None:
         """Give a RESERVED order's stock back and mark it RELEASED, in one transaction."""

@@ -14,6 +14,7 @@ from tests.integration.test_order_saga_paths import MUG_PRICE, republish, trail_
 from tests.support.factories import a_command
 from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.faults import FaultKind
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +142,20 @@ def test_a_service_down_past_its_step_and_compensation_timeouts_still_ends_the_o
     assert charged == refunded
     assert "InventoryReleased" in history_types(view)
     assert [execution["status"] for execution in shop.saga_executions(order_id)] == ["SUCCEEDED"]
+
+
+def test_a_transaction_conflict_on_a_reservation_is_retried_and_the_order_confirmed(
+    shop: Shop, cloud: LocalCloud
+) -> None:
+    # Given DynamoDB cancels inventory's next transaction with TransactionConflict, as when another
+    # order's reservation holds the same SKU at that moment
+    skus = shop.seed(mug=3)
+    before = cloud.faults.count(FaultKind.TRANSACTION_CONFLICT.value, "InventoryFunction")
+    with cloud.faults.injected(FaultKind.TRANSACTION_CONFLICT, 1.0, ["InventoryFunction"], limit=1):
+        # When an order for stock that is there is placed
+        order_id = shop.place(order_request((skus["mug"], 2, MUG_PRICE)))
+        view = shop.wait_terminal(order_id)
+    # Then the conflict happened, was retried, and the order is CONFIRMED, not cancelled OUT_OF_STOCK
+    assert cloud.faults.count(FaultKind.TRANSACTION_CONFLICT.value, "InventoryFunction") - before == 1
+    assert view["status"] == "CONFIRMED", view.get("cancellation_reason")
+    assert shop.stock(skus["mug"]) == {skus["mug"]: 1}

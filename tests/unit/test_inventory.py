@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from moto.dynamodb.exceptions import TransactionCanceledException
 from moto.dynamodb.models import DynamoDBBackend
 
 from inventory.rules import (
@@ -19,8 +20,9 @@ from inventory.rules import (
     decide_release,
     decide_reserve,
 )
-from inventory.store import InventoryStore
+from inventory.store import Cancellation, InventoryStore, why_cancelled
 from orderflow.catalog import ReleaseInventory, ReleaseInventoryData, ReserveInventory, ReserveInventoryData, StockLine
+from orderflow.envelope import Command
 from tests.support.capture import BusCapture, record_callbacks
 from tests.support.factories import a_command, sqs_event
 from tests.support.handlers import load_handler
@@ -73,6 +75,20 @@ def test_release_decision_follows_the_reservation_state(state: str | None, expec
     assert decide_release(existing) is expected
 
 
+@pytest.mark.parametrize(
+    ("reasons", "expected"),
+    [
+        (["None", "ConditionalCheckFailed"], Cancellation.RESERVATION_EXISTS),
+        (["ConditionalCheckFailed", "None", "None"], Cancellation.SHORTAGE),
+        (["None", "TransactionConflict", "None"], Cancellation.CONFLICT),
+        (["TransactionConflict", "ConditionalCheckFailed", "None"], Cancellation.SHORTAGE),
+        (["ThrottlingError", "None"], Cancellation.OTHER),
+    ],
+)
+def test_only_a_failed_condition_on_a_stock_line_is_a_shortage(reasons: list[str], expected: Cancellation) -> None:
+    assert why_cancelled(reasons) is expected
+
+
 # --- store and handler on moto -----------------------------------------------
 
 
@@ -86,9 +102,12 @@ def store(bus: BusCapture) -> InventoryStore:
     return InventoryStore(os.environ["INVENTORY_TABLE_NAME"])
 
 
-def run(*commands: object) -> dict[str, object]:
-    handler = load_handler("inventory")
-    return dict(handler.lambda_handler(sqs_event(*commands), FakeLambdaContext()))  # type: ignore[arg-type]
+def run(*commands: Command) -> dict[str, object]:
+    return run_event(sqs_event(*commands))
+
+
+def run_event(event: dict[str, Any]) -> dict[str, object]:
+    return dict(load_handler("inventory").lambda_handler(event, FakeLambdaContext()))
 
 
 def test_reserve_takes_stock_publishes_reserved_and_answers_success(
@@ -229,3 +248,50 @@ def test_a_malformed_record_fails_alone(store: InventoryStore, monkeypatch: pyte
     result = handler.lambda_handler(event, FakeLambdaContext())
     assert result["batchItemFailures"] == [{"itemIdentifier": event["Records"][1]["messageId"]}]
     assert store.available("MUG") == 3
+
+
+def conflicting_transactions(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
+    """DynamoDB cancels the next `times` transactions with TransactionConflict on their first item, as when
+    another transaction holds that SKU at the same moment; returns the item count of every call."""
+    calls: list[int] = []
+    unguarded = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        calls.append(len(transact_items))
+        if len(calls) <= times:
+            conflict = ("TransactionConflict", "Transaction is ongoing for the item", None)
+            raise TransactionCanceledException([conflict] + [(None, None, None)] * (len(transact_items) - 1))
+        unguarded(backend, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+    return calls
+
+
+def test_a_transaction_conflict_is_retried_and_never_taken_for_a_shortage(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    put_stock(store.table_name, {"MUG": 5})
+    # Given another order's transaction holds the SKU when this reservation is first tried
+    calls = conflicting_transactions(monkeypatch, times=1)
+    # When the reservation is applied
+    assert run(reserve("o1", MUG=2)) == {"batchItemFailures": []}
+    # Then it is tried again and reserves: no OUT_OF_STOCK, no refusal recorded
+    assert calls == [2, 2]
+    assert store.available("MUG") == 3
+    assert bus.detail_types() == ["InventoryReserved"]
+    assert (len(callbacks.successes), callbacks.failures) == (1, [])
+
+
+def test_a_conflict_that_outlasts_the_retries_fails_the_record_and_refuses_nothing(
+    store: InventoryStore, bus: BusCapture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    callbacks = record_callbacks(monkeypatch)
+    put_stock(store.table_name, {"MUG": 5})
+    conflicting_transactions(monkeypatch, times=100)
+    event = sqs_event(reserve("o1", MUG=2))
+    # The record fails, so SQS delivers it again later; the order is neither reserved nor refused
+    assert run_event(event) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert store.reservation("o1") is None
+    assert store.available("MUG") == 5
+    assert (bus.detail_types(), callbacks.successes, callbacks.failures) == ([], [], [])
