@@ -100,7 +100,7 @@ def test_a_switched_off_fault_injects_nothing(probe: LocalCloud) -> None:
 def test_a_killed_worker_fails_the_invocation_and_the_message_is_redelivered_to_a_new_environment(
     probe: LocalCloud,
 ) -> None:
-    runtime = probe.function_for(WORK)
+    runtime = probe.functions[WORK]
     first_environment = runtime.pid
     with probe.faults.injected(FaultKind.KILL, 1.0, [WORK], limit=1, operations=["dynamodb.TransactWriteItems"]):
         n = work(probe, transact=True)

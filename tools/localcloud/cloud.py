@@ -253,9 +253,6 @@ class LocalCloud:
     def attribute(self, logical_id: str, name: str) -> Any:
         return self._get_att(logical_id, name)
 
-    def function_for(self, logical_id: str) -> FunctionRuntime:
-        return self.functions[logical_id]
-
     def mapping_for_function(self, function_logical_id: str) -> EventSourceMapping:
         for mapping in self.mappings.values():
             if mapping.function.spec.logical_id == function_logical_id:

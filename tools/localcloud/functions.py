@@ -78,10 +78,6 @@ class FunctionRuntime:
         self.errors = 0
 
     @property
-    def log_path(self) -> Path:
-        return self._log_path
-
-    @property
     def pid(self) -> int | None:
         """The live environment's process id, None when there is none (not started yet, or died)."""
         process = self._process

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -69,7 +68,6 @@ class KinesisMapping(EventSourceMapping):
                     self._process(shard_id, records)
                 finally:
                     self.busy = False
-                    self.stats.last_activity = time.monotonic()
             self._iterators[shard_id] = response["NextShardIterator"]
         self.caught_up = not worked
         return worked

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
@@ -21,7 +21,6 @@ class MappingStats:
     failed: int = 0
     batches: int = 0
     sent_to_on_failure: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
 
 
 class EventSourceMapping:

@@ -6,7 +6,6 @@ this module is the one the local cloud imports them from.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tools.localcloud.faults import FaultKind, Faults
@@ -86,7 +85,6 @@ class SqsMapping(EventSourceMapping):
             self._deliver(messages)
         finally:
             self.busy = False
-            self.stats.last_activity = time.monotonic()
         return True
 
     def _duplicate_some(self, messages: list[dict[str, Any]]) -> None:
