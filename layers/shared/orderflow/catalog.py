@@ -289,24 +289,11 @@ class ShipmentCancelled(Event):
     data: ShipmentCancelledData
 
 
-CATALOG: tuple[type[Event], ...] = (
-    OrderPlaced,
-    OrderConfirmed,
-    OrderCancelled,
-    ReserveInventory,
-    ReleaseInventory,
-    ChargePayment,
-    RefundPayment,
-    CreateShipment,
-    CancelShipment,
-    InventoryReserved,
-    InventoryReservationFailed,
-    InventoryReleased,
-    PaymentCharged,
-    PaymentDeclined,
-    PaymentRefunded,
-    ShipmentCreated,
-    ShipmentCancelled,
+# Every event model above, in the order they are defined: the definitions are the only list.
+CATALOG: tuple[type[Event], ...] = tuple(
+    model
+    for model in list(globals().values())
+    if isinstance(model, type) and issubclass(model, Event) and model.__module__ == __name__
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {event_type.DETAIL_TYPE: event_type for event_type in CATALOG}
