@@ -62,3 +62,8 @@ serve: $(STAMP)
 .PHONY: load
 load: $(STAMP)
 	$(BIN)/python -m tools.localcloud load $(ARGS)
+
+## chaos: 1,000 orders through the local cloud while faults are injected, then invariants; ARGS="--orders 50 --seed 7"
+.PHONY: chaos
+chaos: $(STAMP)
+	$(BIN)/python -m tools.localcloud chaos $(ARGS)

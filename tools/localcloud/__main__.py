@@ -47,6 +47,10 @@ def wait_for_interrupt() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["chaos"]:  # the chaos run has flags of its own: `chaos --help`
+        from tools.localcloud.chaos import main as chaos_main
+
+        return chaos_main(arguments[1:])
     if arguments[:1] == ["load"]:  # the load test has flags of its own: `load --help`
         from tools.localcloud.load import main as load_main
 
