@@ -73,6 +73,7 @@ def healthy() -> Snapshot:
     snapshot.ledger = {"o1": {"CHARGE": 1000}, "o2": {"CHARGE": 1000, "REFUND": 1000}}
     snapshot.shipments = {"o1": "CREATED", "o2": "CANCELLED"}
     snapshot.stream = {"o1": [("e1", "OrderPlaced"), ("e2", "OrderConfirmed"), ("e1", "OrderPlaced")]}
+    snapshot.stream[f"{POISON_MARKER}-1"] = [(f"{POISON_MARKER}-1", "OrderPlaced")]  # refused by the auditor
     snapshot.audit = {"o1": [("001", "e1", "OrderPlaced"), ("002", "e2", "OrderConfirmed")]}
     snapshot.executions = {"o1": ["SUCCEEDED"], "o2": ["SUCCEEDED"]}
     snapshot.dead_letters = {"ProjectorDLQ": [[f'{{"id": "{POISON_MARKER}-1"}}']]}
