@@ -75,6 +75,14 @@ def parameter_overrides(cloud_parameters: dict[str, object], config: ChaosConfig
     return overrides
 
 
+def settle(cloud: LocalCloud, checks: list[Check], timeout: float = 600) -> None:
+    """Wait until the system is quiet; a system that never settles is a broken invariant, not a crash."""
+    try:
+        cloud.wait_until_quiet(timeout=timeout)
+    except TimeoutError as error:
+        checks.append(Check("the system went quiet once the orders ended", [str(error)]))
+
+
 def client_checks(placement: Placement, still_pending: list[str]) -> list[Check]:
     accepted = Check("every order placed was accepted (201), retrying 5xx with the same Idempotency-Key")
     accepted.broken = list(placement.rejected)
@@ -128,23 +136,17 @@ def drive(cloud: LocalCloud, config: ChaosConfig, console: Console) -> ChaosOutc
         placer.place_all(plan, schedule.before_order)
         schedule.finish()
         still_pending = placer.wait_all_ended(timeout=max(300.0, config.orders * 1.5))
+    checks = client_checks(placer.placement, still_pending)
     cloud.faults.clear()  # the system settles; late commands then arrive on a healthy system
-    cloud.wait_until_quiet(timeout=600)
+    settle(cloud, checks)
     accepted = sorted(placer.placement.accepted)
     console.print("redriving late commands ...")
     redrive_late_commands(cloud, _outcomes(cloud, accepted), max(3, config.orders // 50), rng)
-    cloud.wait_until_quiet(timeout=600)
+    settle(cloud, checks)
     console.print("checking invariants ...")
     result = verdict(observe(cloud), set(accepted), stock, POISON_MARKER)
-    return ChaosOutcome(
-        config,
-        cloud.faults.seed,
-        placer.placement,
-        cloud.faults.summary(),
-        result,
-        client_checks(placer.placement, still_pending),
-        time.monotonic() - started,
-    )
+    seconds = time.monotonic() - started
+    return ChaosOutcome(config, cloud.faults.seed, placer.placement, cloud.faults.summary(), result, checks, seconds)
 
 
 def run_chaos(config: ChaosConfig, console: Console, work_dir: Path | None = None) -> ChaosOutcome:
@@ -170,7 +172,9 @@ def render(outcome: ChaosOutcome, console: Console) -> None:
         faults.add_row(kind, where, str(count))
     faults.add_row("[bold]total", "", f"[bold]{outcome.faults_injected}")
     console.print(faults)
-    invariants = Table(title=f"Invariants ({outcome.seconds:.0f} s run, {outcome.placement.retries} client retries)")
+    placement = outcome.placement
+    title = f"Invariants ({outcome.seconds:.0f} s run, {placement.retries} client retries, {placement.stalls} stalls)"
+    invariants = Table(title=title)
     invariants.add_column("invariant")
     invariants.add_column("held")
     invariants.add_column("evidence", overflow="fold")

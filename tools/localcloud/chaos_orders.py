@@ -77,6 +77,7 @@ class Placement:
     rejected: list[str] = field(default_factory=list)
     retries: int = 0
     repeat_mismatches: list[str] = field(default_factory=list)
+    stalls: int = 0  # times no outstanding order ended for a long while
 
 
 class OrderPlacer:
@@ -87,7 +88,9 @@ class OrderPlacer:
     ) -> None:
         self.cloud = cloud
         self.placement = Placement()
-        self._slots = threading.BoundedSemaphore(in_flight)
+        # Not bounded: an order that never ends must not stall the run, so a slot may be taken without waiting.
+        self._slots = threading.Semaphore(in_flight)
+        self._stall_seconds = 120.0
         self._threads = threads
         self._on_change = on_change
         self._random = random.Random(seed)
@@ -180,7 +183,8 @@ class OrderPlacer:
             futures: list[Future[None]] = []
             for index, order in enumerate(plan):
                 before_each(index)
-                self._slots.acquire()
+                if not self._slots.acquire(timeout=self._stall_seconds):
+                    self.placement.stalls += 1  # every outstanding order is stuck: place this one anyway
                 futures.append(clients.submit(self._place, order))
             for future in futures:
                 future.result()
