@@ -4,11 +4,13 @@ The local cloud owns one `Faults` (`cloud.faults`). FunctionRuntime sends a
 function's active faults with every invocation request, and the worker applies
 them around botocore's API calls, so switching a fault takes effect on the next
 invocation with no code or template change. SqsMapping asks it whether to
-deliver a message twice. Every injection is counted per kind and per function.
+deliver a message twice, FunctionRuntime which SQS records to fail (fail-records).
+Every injection is counted per kind and per function.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -29,6 +31,10 @@ class FaultKind(StrEnum):
     PUT_EVENTS_PARTIAL = "put-events-partial"  # some PutEvents entries come back InternalFailure
     TRANSACTION_CONFLICT = "transaction-conflict"  # TransactWriteItems cancelled with TransactionConflict
     DUPLICATE = "duplicate"  # an SQS mapping delivers a received message twice
+    # SQS records whose body mentions one of the rule's `match` strings (an order id) reach the handler with
+    # their detail-type marked, so the consumer refuses them: they fail alone and, in time, are dead-lettered.
+    # The message on the queue is untouched, so once the fault is off a redrive applies it.
+    FAIL_RECORDS = "fail-records"
 
 
 WORKER_KINDS = frozenset(
@@ -43,6 +49,7 @@ class FaultRule:
     rate: float
     remaining: int | None = None  # None: no limit
     operations: tuple[str, ...] = ()  # "service.Operation" names it is limited to; empty: every call
+    match: tuple[str, ...] = ()  # fail-records: the strings a record's body must mention
 
     def exhausted(self) -> bool:
         return self.remaining is not None and self.remaining <= 0
@@ -70,13 +77,14 @@ class Faults:
         functions: Iterable[str] = (ALL_FUNCTIONS,),
         limit: int | None = None,
         operations: Iterable[str] = (),
+        match: Iterable[str] = (),
     ) -> None:
         """Switch a fault on for some functions (logical ids, or "*" for every function)."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"a fault rate is a probability, got {rate}")
         with self._lock:
             for function in functions:
-                self._rules[(kind.value, function)] = FaultRule(rate, limit, tuple(operations))
+                self._rules[(kind.value, function)] = FaultRule(rate, limit, tuple(operations), tuple(match))
 
     def clear(self, kind: FaultKind | None = None, functions: Iterable[str] | None = None) -> None:
         """Switch faults off: one kind, some functions, or everything."""
@@ -94,10 +102,11 @@ class Faults:
         functions: Iterable[str] = (ALL_FUNCTIONS,),
         limit: int | None = None,
         operations: Iterable[str] = (),
+        match: Iterable[str] = (),
     ) -> Iterator[Faults]:
         """A fault switched on for the duration of a `with` block."""
         targets = tuple(functions)
-        self.set(kind, rate, targets, limit, operations)
+        self.set(kind, rate, targets, limit, operations, match)
         try:
             yield self
         finally:
@@ -126,6 +135,31 @@ class Faults:
         if fires:
             self.record(kind.value, function)
         return fires
+
+    def fail_records(self, function: str, event: Any) -> Any:
+        """The fail-records fault: the invocation's event with each matching SQS record's detail-type marked."""
+        with self._lock:
+            rule = self._rule(FaultKind.FAIL_RECORDS.value, function)
+            match = rule.match if rule is not None and not rule.exhausted() else ()
+        if not match or not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+            return event
+
+        def failing(record: Any) -> Any:
+            body = record.get("body") if isinstance(record, dict) else None
+            if not isinstance(body, str) or not any(text in body for text in match):
+                return record
+            if not self.chance(FaultKind.FAIL_RECORDS, function):
+                return record
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                return {**record, "body": "injected fault: fail-records"}
+            if not isinstance(parsed, dict):
+                return {**record, "body": "injected fault: fail-records"}
+            parsed["detail-type"] = f"{parsed.get('detail-type')} (injected fault: fail-records)"
+            return {**record, "body": json.dumps(parsed)}
+
+        return {**event, "Records": [failing(record) for record in event["Records"]]}
 
     def record(self, kind: str, function: str, count: int = 1) -> None:
         """Count injections (reported by a worker, or made by the local cloud or a driver)."""

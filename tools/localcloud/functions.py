@@ -144,6 +144,7 @@ class FunctionRuntime:
             assert process.stdin is not None
             self.invocations += 1
             faults = self.faults.for_worker(self.spec.logical_id) if self.faults else None
+            event = self.faults.fail_records(self.spec.logical_id, event) if self.faults else event
             request = {"event": event, "request_id": str(uuid.uuid4()), "faults": faults}
             try:
                 process.stdin.write(json.dumps(request) + "\n")
