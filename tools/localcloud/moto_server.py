@@ -12,6 +12,15 @@ redoing the same work, which made every AWS call take 100-400 ms:
 Each is cached here. Nothing changes in what moto does: the module list and the
 parsed JSONPaths are immutable, boto3 clients are thread-safe, and each execution
 gets its own deep copy of the parsed program, as a fresh parse would give it.
+
+One thing is changed, because moto's EventBridge replay is not EventBridge's
+(`_replay_like_eventbridge`): moto's StartReplay sends every archived event, whatever
+EventStartTime and EventEndTime say, to every rule, ignoring Destination.FilterArns and
+skipping the targets' InputTransformers. Here a replay sends the archived events whose
+time is in the window, to the rules FilterArns names (all rules when it names none),
+through each target's InputTransformer, with the `replay-name` field EventBridge adds
+(so the archive's own rule does not archive them again). It still runs synchronously,
+inside the StartReplay request: the replay is COMPLETED when DescribeReplay first answers.
 """
 
 from __future__ import annotations
@@ -77,6 +86,39 @@ def _cache_state_machine_programs() -> None:
     AmazonStateLanguageParser.parse = staticmethod(parse_once)  # type: ignore[method-assign,assignment]
 
 
+def _epoch(value: Any) -> float:
+    """An event's time as moto keeps it (epoch seconds, or the ISO string a PutEvents entry's Time gave)."""
+    from datetime import datetime
+
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _replay_like_eventbridge() -> None:
+    from moto.core.utils import unix_time
+    from moto.events.models import EventsBackend, Replay, ReplayState, events_backends
+    from moto.moto_api._internal import mock_random
+
+    def replay_events(self: Any, archive: Any) -> None:
+        start, end = float(self.event_start_time), float(self.event_end_time)
+        filters = set(self.destination.get("FilterArns") or [])
+        backend: EventsBackend = events_backends[self.account_id][self.region]
+        bus = backend.describe_event_bus(self.destination["Arn"].split("/")[-1])
+        rules = [rule for rule in bus.rules.values() if not filters or rule.arn in filters]
+        for event in list(archive.events):
+            if not start <= _epoch(event.get("time", 0)) <= end:
+                continue
+            replayed = {**event, "id": str(mock_random.uuid4()), "replay-name": self.name}
+            for rule in rules:
+                rule.send_to_targets(replayed)  # type: ignore[arg-type]
+        self.state = ReplayState.COMPLETED
+        self.end_time = unix_time()
+
+    Replay.replay_events = replay_events  # type: ignore[method-assign]
+
+
 def main() -> None:
     # This folder must not shadow anything moto imports.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -86,6 +128,7 @@ def main() -> None:
     _cache_json_paths()
     _cache_step_functions_clients()
     _cache_state_machine_programs()
+    _replay_like_eventbridge()
     from moto.server import main as serve
 
     sys.argv[0] = "moto_server"
