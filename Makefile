@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: template demo serve test lint typecheck template-check unit integration build schemas events clean
 
-$(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt
+$(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 ## demo: start the local cloud, place sample orders over HTTP, print the report

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from tools.localcloud.cloud import DEFAULT_TIME_SCALE, LocalCloud
+from tools.localcloud.console_target import console_attached
 
 
 def parse_overrides(values: list[str]) -> dict[str, str]:
@@ -43,6 +44,14 @@ def wait_for_interrupt() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
+
+
+def run_until_interrupted(cloud: LocalCloud) -> None:
+    """Print how to reach the local cloud, let the `orderflow` console find it, and run until Ctrl-C."""
+    print_endpoints(cloud)
+    with console_attached(cloud) as target_file:
+        print(f"operations console: .venv/bin/orderflow --local status   (it finds this cloud through {target_file})")
+        wait_for_interrupt()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
             ledgers.seed_stock(cloud, STOCK)
             print(f"seeded stock: {', '.join(f'{sku} {quantity}' for sku, quantity in STOCK.items())}")
-            print_endpoints(cloud)
-            wait_for_interrupt()
+            run_until_interrupted(cloud)
             return 0
         from tools.localcloud.demo import run_demo
 
@@ -104,8 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("OK: every invariant holds")
         if args.keep_running:
-            print_endpoints(cloud)
-            wait_for_interrupt()
+            run_until_interrupted(cloud)
         return 1 if report.broken else 0
 
 

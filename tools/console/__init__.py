@@ -1,0 +1,1 @@
+"""orderflow's operations console (`orderflow`): status, DLQs, redrive, replay and trace, on AWS or locally."""
