@@ -73,12 +73,12 @@ def test_an_alarm_fires_only_after_evaluation_periods_breaching_datapoints_and_c
     wait_state(alarmed, "IdleQueueDepthAlarm", OK)
     # When one message sits in it
     alarmed.client("sqs").send_message(QueueUrl=alarmed.ref("IdleQueue"), MessageBody="waiting")
-    sent = time.monotonic()
     wait_state(alarmed, "IdleQueueDepthAlarm", ALARM)
     # Then the first two breaching datapoints leave it OK, and the third puts it in ALARM
-    seen = since(evaluator(alarmed).samples("IdleQueueDepthAlarm"), sent)
-    fired = next(i for i, sample in enumerate(seen) if sample.state == ALARM)
-    assert [(sample.value, sample.state) for sample in seen[: fired + 1]] == [(1.0, OK), (1.0, OK), (1.0, ALARM)]
+    seen = [(sample.value, sample.state) for sample in evaluator(alarmed).samples("IdleQueueDepthAlarm")]
+    fired = seen.index((1.0, ALARM))
+    assert fired >= 3, seen
+    assert seen[fired - 3 : fired + 1] == [(0.0, OK), (1.0, OK), (1.0, OK), (1.0, ALARM)]
     # And when the queue empties, the next datapoint puts it back to OK
     drain(alarmed, "IdleQueue")
     emptied = time.monotonic()
@@ -97,7 +97,7 @@ def test_a_dlq_alarm_fires_in_serve_mode_with_no_one_asking(cloud: LocalCloud) -
     sqs.send_message(QueueUrl=cloud.ref("NotifierQueue"), MessageBody="this is not JSON")
     # Then it reaches the DLQ after maxReceiveCount, and the alarm fires with nothing but time passing
     wait_state(cloud, "NotifierDLQAlarm", ALARM, timeout=60)
-    assert cloud.queue_depths("NotifierDLQ")[0] == 1
+    assert cloud.queue_depths("NotifierDLQ")[0] >= 1
     drain(cloud, "NotifierDLQ")
     wait_state(cloud, "NotifierDLQAlarm", OK)
 
@@ -177,8 +177,8 @@ def test_the_failed_executions_alarm_clears_once_a_period_passes_without_a_failu
     stepfunctions, alarm = alarmed.client("stepfunctions"), "FailingMachineFailedAlarm"
     wait_state(alarmed, alarm, OK)
     # When an execution fails
-    execution = stepfunctions.start_execution(stateMachineArn=alarmed.ref("FailingMachine"), input="{}")
     started = time.monotonic()
+    execution = stepfunctions.start_execution(stateMachineArn=alarmed.ref("FailingMachine"), input="{}")
     wait_for(
         lambda: stepfunctions.describe_execution(executionArn=execution["executionArn"])["status"] == "FAILED",
         timeout=30,
@@ -204,7 +204,9 @@ def points(*values: float | None) -> list[Datapoint]:
 
 
 @pytest.mark.parametrize(
-    ("window", "state"), [((1, 0, 1), ALARM), ((1, 0, 0), OK), ((0, 1, 1), ALARM)], ids=["2-of-3", "1-of-3", "last-2"]
+    ("window", "state"),
+    [((1, 0, 1), ALARM), ((1, 1, 0), ALARM), ((1, 0, 0), OK)],
+    ids=["2-of-3", "not-the-latest", "1-of-3"],
 )
 def test_datapoints_to_alarm_is_m_out_of_n(window: tuple[float, ...], state: str) -> None:
     assert decide(spec(EvaluationPeriods=3, DatapointsToAlarm=2), points(*window), OK).state == state

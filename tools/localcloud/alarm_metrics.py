@@ -103,7 +103,9 @@ class MetricReader:
 
     def _queue(self, url: str) -> dict[str, str]:
         if url not in self._attributes:
-            response = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+            # Only the counts: "All" makes moto render policies and ARNs on every sample.
+            names = [*QUEUE_ATTRIBUTES.values(), "RedrivePolicy"]
+            response = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)
             self._attributes[url] = response["Attributes"]
         return self._attributes[url]
 

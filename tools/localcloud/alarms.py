@@ -79,6 +79,9 @@ class AlarmEvaluator:
             self.alarms[logical_id] = _Alarm(
                 spec, interval, start + interval, window=deque(maxlen=spec.evaluation_periods)
             )
+        for alarm in self.alarms.values():
+            # moto creates alarms in OK; CloudWatch's are INSUFFICIENT_DATA until their first evaluation.
+            self.cloudwatch.set_alarm_state(AlarmName=alarm.spec.name, StateValue=alarm.state, StateReason=alarm.reason)
         self.reader = MetricReader(cloud, [alarm.spec for alarm in self.alarms.values()])
         self._stop = threading.Event()
         self._round = threading.Condition()
