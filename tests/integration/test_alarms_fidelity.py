@@ -21,6 +21,7 @@ from tests.support.waiting import wait_for
 from tools.localcloud.alarm_rules import ALARM, INSUFFICIENT_DATA, OK, AlarmSpec, Datapoint, decide, notification
 from tools.localcloud.alarms import AlarmEvaluator, Sample
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.queue_age import QueueAge
 from tools.localcloud.template import load_template
 
 pytestmark = pytest.mark.integration
@@ -239,3 +240,34 @@ def test_the_notification_renders_treat_missing_data_as_cloudwatch_does() -> Non
     _, message = notification(alarm, OK, decide(alarm, points(1), OK), datetime.now(UTC))
     assert message["Trigger"]["TreatMissingData"] == "- TreatMissingData:                    notBreaching"
     assert message["Region"] == "US East (N. Virginia)"
+
+
+# ------------------------------------------------------- queue age, observed --
+def received(message_id: str, sent: float, receipt: str, receive_count: int = 1) -> dict[str, Any]:
+    attributes = {"SentTimestamp": str(int(sent * 1000)), "ApproximateReceiveCount": str(receive_count)}
+    return {"MessageId": message_id, "ReceiptHandle": receipt, "Attributes": attributes}
+
+
+def test_queue_age_is_exact_for_a_message_a_consumer_received_until_it_is_deleted() -> None:
+    queue = QueueAge(max_receive_count=3)
+    queue.received([received("m1", sent=100.0, receipt="r1")], now=130.0)
+    assert queue.sample(depth=1, now=160.0) == 60.0  # in flight or failed and visible again: still there
+    queue.deleted(["r1"])
+    assert queue.sample(depth=0, now=161.0) == 0.0
+
+
+def test_queue_age_of_messages_nothing_received_is_estimated_from_the_depth_samples() -> None:
+    queue = QueueAge()
+    assert queue.sample(depth=0, now=100.0) == 0.0
+    # a message arrived between the samples at 100 and 110: taken as halfway, 105
+    assert queue.sample(depth=1, now=110.0) == 5.0
+    assert queue.sample(depth=2, now=120.0) == 15.0  # the oldest still counts
+    assert queue.sample(depth=1, now=130.0) == 15.0  # oldest first out: the one from 115 is left
+
+
+def test_queue_age_forgets_a_message_sqs_dead_lettered_without_a_delete() -> None:
+    queue = QueueAge(max_receive_count=2)
+    queue.received([received("poison", sent=10.0, receipt="r1", receive_count=2)], now=50.0)
+    queue.received([received("fresh", sent=90.0, receipt="r2")], now=95.0)
+    # the depth shows one message: the poison one, on its last receive, is the one that left
+    assert queue.sample(depth=1, now=100.0) == 10.0
