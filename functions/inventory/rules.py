@@ -9,8 +9,6 @@ from orderflow.catalog import StockLine
 from orderflow.envelope import Contract
 
 OUT_OF_STOCK = "OutOfStock"
-# The saga already compensated this order: a late (redriven) reservation must not take stock.
-ORDER_COMPENSATED = "OrderCompensated"
 
 
 class ReservationState(StrEnum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from inventory.rules import (
-    ORDER_COMPENSATED,
     OUT_OF_STOCK,
     ReleaseDecision,
     ReserveDecision,
@@ -22,7 +21,7 @@ from orderflow.catalog import (
     ReserveInventory,
     Shortage,
 )
-from orderflow.commands import CommandOutcome
+from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
 
 PRODUCER = "inventory"
 MAX_RACES = 3

@@ -72,13 +72,8 @@ class ReserveResult:
     lost_race: bool = False  # a reservation or tombstone appeared meanwhile: decide again
 
 
-class InventoryStore:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @property
-    def _dynamodb(self) -> Any:
-        return aws.client("dynamodb")
+class InventoryStore(aws.DynamoDBTable):
+    """Stock per SKU and one reservation per order."""
 
     def available(self, sku: str) -> int:
         item = self._dynamodb.get_item(TableName=self.table_name, Key=stock_key(sku), ConsistentRead=True).get("Item")

@@ -31,13 +31,8 @@ def _key(order_id: str, kind: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": kind}}
 
 
-class PaymentsLedger:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @property
-    def _dynamodb(self) -> Any:
-        return aws.client("dynamodb")
+class PaymentsLedger(aws.DynamoDBTable):
+    """Each order's charge, refund and decline, each recorded at most once."""
 
     def entries(self, order_id: str) -> dict[str, LedgerEntry]:
         """The order's entries by kind (CHARGE / REFUND)."""

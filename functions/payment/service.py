@@ -12,13 +12,12 @@ from orderflow.catalog import (
     PaymentRefundedData,
     RefundPayment,
 )
-from orderflow.commands import CommandOutcome
+from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
 from payment.ledger import CHARGE, DECLINE, REFUND, LedgerEntry, PaymentsLedger
 from payment.provider import PaymentProvider
 
 PRODUCER = "payment"
 PAYMENT_DECLINED = "PaymentDeclined"
-ORDER_COMPENSATED = "OrderCompensated"
 MAX_RACES = 3
 
 

@@ -10,13 +10,12 @@ from orderflow.catalog import (
     ShipmentCreated,
     ShipmentCreatedData,
 )
-from orderflow.commands import CommandOutcome
+from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
 from shipping.carrier import CARRIER, Carrier
 from shipping.store import Shipment, ShipmentsStore, ShipmentState
 
 PRODUCER = "shipping"
 SHIPMENT_FAILED = "ShipmentFailed"
-ORDER_COMPENSATED = "OrderCompensated"
 MAX_RACES = 3
 
 

@@ -33,13 +33,8 @@ def _key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "SHIPMENT"}}
 
 
-class ShipmentsStore:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @property
-    def _dynamodb(self) -> Any:
-        return aws.client("dynamodb")
+class ShipmentsStore(aws.DynamoDBTable):
+    """One shipment item per order."""
 
     def get(self, order_id: str) -> Shipment | None:
         item = self._dynamodb.get_item(TableName=self.table_name, Key=_key(order_id), ConsistentRead=True).get("Item")

@@ -40,15 +40,8 @@ class AuditEntry(Contract):
     detail: str  # the event's detail JSON, exactly as it was on the stream
 
 
-class AuditTable:
+class AuditTable(aws.DynamoDBTable):
     """The append-only audit store: one item per event, sorted by stream position within an order."""
-
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return aws.resource("dynamodb").Table(self.table_name)
 
     def append(self, entry: AuditEntry) -> bool:
         """Write the entry once; False when its position or its event id is already recorded."""
@@ -57,7 +50,7 @@ class AuditTable:
         only_new = {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(order_id)"}
         # Only a refused condition means "already recorded"; a conflict or a throttle raises, and is retried.
         return aws.succeeded(
-            lambda: aws.client("dynamodb").transact_write_items(
+            lambda: self._dynamodb.transact_write_items(
                 TransactItems=[
                     {"Put": {"Item": item, **only_new}},
                     {"Put": {"Item": marker, **only_new}},

@@ -26,6 +26,23 @@ def resource(service_name: str) -> Any:
     return boto3.resource(service_name, config=_CONFIG)  # type: ignore[call-overload]
 
 
+class DynamoDBTable:
+    """Base of a table adapter: the table it owns, and the cached clients it talks through."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _dynamodb(self) -> Any:
+        """The low-level client (typed attribute values, transactions)."""
+        return client("dynamodb")
+
+    @property
+    def _table(self) -> Any:
+        """The table resource (plain Python values)."""
+        return resource("dynamodb").Table(self.table_name)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or moto contexts call this)."""
     client.cache_clear()

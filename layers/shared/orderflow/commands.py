@@ -17,6 +17,9 @@ from orderflow.settings import BusSettings
 
 C = TypeVar("C", bound=Command)
 
+# The error a service answers for a step whose compensation it already applied (a late, redriven command).
+ORDER_COMPENSATED = "OrderCompensated"
+
 
 @dataclass(frozen=True)
 class CommandOutcome:
@@ -34,10 +37,6 @@ class CommandOutcome:
     @classmethod
     def failed(cls, error: str, cause: str, *facts: Event) -> CommandOutcome:
         return cls(facts=list(facts), error=error, cause=cause)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def conclude(command: Command, outcome: CommandOutcome, publisher: EventPublisher) -> bool:

@@ -18,13 +18,8 @@ class ConcurrentUpdateError(RuntimeError):
     """Someone else changed the order between our read and our write."""
 
 
-class OrdersTable:
-    def __init__(self, table_name: str) -> None:
-        self.table_name = table_name
-
-    @property
-    def _table(self) -> Any:
-        return aws.resource("dynamodb").Table(self.table_name)
+class OrdersTable(aws.DynamoDBTable):
+    """The read model: one item per order, written PENDING by orders-api and kept by the projector."""
 
     def create(self, view: OrderView) -> bool:
         """Write a new order; False if it already exists (an earlier attempt wrote it)."""
