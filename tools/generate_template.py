@@ -28,6 +28,7 @@ DEFAULT_TIMEOUT = 10  # Globals: Function: Timeout
 BATCHING_WINDOW = 1
 MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+RUNBOOK = "Runbook: docs/runbook.md"  # every alarm's description ends with its section of the runbook
 
 
 def load_declarations(path: Path = DECLARATIONS) -> dict[str, dict[str, Any]]:
@@ -157,14 +158,18 @@ def consumer_resources(name: str, declaration: dict[str, Any]) -> dict[str, Any]
             },
         },
         f"{name}DLQAlarm": alarm(
-            f"Events the {service} consumer could not apply are waiting in its DLQ.",
+            f"Events the {service} consumer could not apply are waiting in its DLQ. {RUNBOOK}#consumer-dlq",
             "ApproximateNumberOfMessagesVisible",
             dlq,
             evaluation_periods=1,
             threshold=0,
         ),
         f"{name}QueueAgeAlarm": alarm(
-            f"The {service} consumer is falling behind its queue.", "ApproximateAgeOfOldestMessage", queue, 5, 300
+            f"The {service} consumer is falling behind its queue. {RUNBOOK}#consumer-queue-age",
+            "ApproximateAgeOfOldestMessage",
+            queue,
+            5,
+            300,
         ),
         f"{name}Function": {"Type": "AWS::Serverless::Function", "Properties": function_properties},
     }
