@@ -8,6 +8,7 @@ each one catches the break it names, so a green run means something.
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
@@ -81,6 +82,20 @@ def healthy() -> Snapshot:
     return snapshot
 
 
+def stream_record(order_id: str, event_id: str) -> str:
+    return json.dumps({"detail": {"metadata": {"event_id": event_id}, "data": {"order_id": order_id}}})
+
+
+def test_a_stream_batch_given_up_may_name_records_that_were_applied() -> None:
+    snapshot = healthy()
+    snapshot.dead_letters["AuditFailureQueue"] = [[f'{{"id": "{POISON_MARKER}-2"}}', stream_record("o1", "e2")]]
+    snapshot.dlq_alarms["AuditFailureQueue"] = "ALARM"
+    snapshot.stream_failure_queues.add("AuditFailureQueue")
+    assert broken(snapshot) == []
+    snapshot.dead_letters["AuditFailureQueue"][0].append(stream_record("o1", "e3"))  # never stored: lost
+    assert broken(snapshot) == ["every dead letter is an injected poison message (or a stream record that was applied)"]
+
+
 def broken(snapshot: Snapshot) -> list[str]:
     return [check.name for check in verdict(snapshot, {"o1", "o2"}, {"MUG": 5}, POISON_MARKER).broken]
 
@@ -124,6 +139,7 @@ def test_stock_that_went_missing_is_a_leak() -> None:
         (lambda s: s.executions.update(o2=["FAILED"]), "no saga execution failed"),
         (lambda s: s.dead_letters["ProjectorDLQ"].append(['{"id": "a real order"}']), "every dead letter"),
         (lambda s: s.dlq_alarms.update(ProjectorDLQ="OK"), "every DLQ holding messages"),
+        (lambda s: s.dead_letters.update(AuditFailureQueue=[[stream_record("o1", "e9")]]), "every dead letter"),
     ],
 )
 def test_each_check_catches_its_break(breakage: Any, invariant: str) -> None:

@@ -36,6 +36,7 @@ class Snapshot:
     stream: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (event id, type) in stream order
     executions: dict[str, list[str]] = field(default_factory=dict)  # execution name -> statuses
     dead_letters: dict[str, list[list[str]]] = field(default_factory=dict)  # DLQ -> messages -> texts
+    stream_failure_queues: set[str] = field(default_factory=set)  # DLQs holding Kinesis on-failure records
     dlq_alarms: dict[str, str] = field(default_factory=dict)  # DLQ -> its depth alarm's state
 
 
@@ -129,12 +130,18 @@ def read_executions(cloud: LocalCloud, snapshot: Snapshot) -> None:
             snapshot.executions.setdefault(execution["name"], []).append(execution["status"])
 
 
-def _failed_records(cloud: LocalCloud, body: str) -> list[str]:
-    """A dead letter's content: the message, or for a Kinesis on-failure record, the records it names."""
+def _stream_batch(body: str) -> dict[str, Any] | None:
+    """The KinesisBatchInfo of a Kinesis on-failure record, None for any other message."""
     try:
         info = json.loads(body).get("KinesisBatchInfo")
     except (ValueError, AttributeError):
-        info = None
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _failed_records(cloud: LocalCloud, body: str) -> list[str]:
+    """A dead letter's content: the message, or for a Kinesis on-failure record, the records it names."""
+    info = _stream_batch(body)
     if not info:
         return [body]
     kinesis = cloud.client("kinesis")
@@ -159,6 +166,8 @@ def read_dead_letters(cloud: LocalCloud, snapshot: Snapshot) -> None:
             for message in batch:
                 handles.append(message["ReceiptHandle"])
                 messages.append(_failed_records(cloud, message["Body"]))
+                if _stream_batch(message["Body"]):
+                    snapshot.stream_failure_queues.add(queue_id)
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         if messages:
