@@ -40,7 +40,11 @@ class ChaosOutcome:
     faults: list[tuple[str, str, int]]
     verdict: Verdict
     client_checks: list[Check] = field(default_factory=list)
-    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each part of the run took
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.phases.values())
 
     @property
     def checks(self) -> list[Check]:
@@ -115,9 +119,22 @@ def _outcomes(cloud: LocalCloud, order_ids: list[str]) -> dict[str, str]:
     return outcomes
 
 
+class Laps:
+    """Seconds per phase of the run."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = now - self._last
+        self._last = now
+
+
 def drive(cloud: LocalCloud, config: ChaosConfig, console: Console) -> ChaosOutcome:
     """The run itself, on a started local cloud."""
-    started = time.monotonic()
+    laps = Laps()
     rng = random.Random(cloud.faults.seed)
     plan, stock = plan_orders(config.orders, rng)
     ledgers.seed_stock(cloud, stock)
@@ -136,17 +153,21 @@ def drive(cloud: LocalCloud, config: ChaosConfig, console: Console) -> ChaosOutc
         placer.place_all(plan, schedule.before_order)
         schedule.finish()
         still_pending = placer.wait_all_ended(timeout=max(300.0, config.orders * 1.5))
+    laps.lap("orders")
     checks = client_checks(placer.placement, still_pending)
     cloud.faults.clear()  # the system settles; late commands then arrive on a healthy system
     settle(cloud, checks)
+    laps.lap("settling")
     accepted = sorted(placer.placement.accepted)
     console.print("redriving late commands ...")
     redrive_late_commands(cloud, _outcomes(cloud, accepted), max(3, config.orders // 50), rng)
     settle(cloud, checks)
+    laps.lap("late commands")
     console.print("checking invariants ...")
     result = verdict(observe(cloud), set(accepted), stock, POISON_MARKER)
-    seconds = time.monotonic() - started
-    return ChaosOutcome(config, cloud.faults.seed, placer.placement, cloud.faults.summary(), result, checks, seconds)
+    laps.lap("checks")
+    faults = cloud.faults.summary()
+    return ChaosOutcome(config, cloud.faults.seed, placer.placement, faults, result, checks, laps.phases)
 
 
 def run_chaos(config: ChaosConfig, console: Console, work_dir: Path | None = None) -> ChaosOutcome:
@@ -173,7 +194,8 @@ def render(outcome: ChaosOutcome, console: Console) -> None:
     faults.add_row("[bold]total", "", f"[bold]{outcome.faults_injected}")
     console.print(faults)
     placement = outcome.placement
-    title = f"Invariants ({outcome.seconds:.0f} s run, {placement.retries} client retries, {placement.stalls} stalls)"
+    laps = ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in outcome.phases.items())
+    title = f"Invariants ({laps}; {placement.retries} client retries, {placement.stalls} stalls)"
     invariants = Table(title=title)
     invariants.add_column("invariant")
     invariants.add_column("held")
