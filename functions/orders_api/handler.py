@@ -71,10 +71,12 @@ def _place_idempotently() -> Any:
 @tracer.capture_method
 def post_order() -> Response[str]:
     try:
-        body = json.loads(app.current_event.body or "")
-    except json.JSONDecodeError as error:
+        # API Gateway base64-encodes a body whose Content-Type is not text; decoded_body undoes that.
+        body = json.loads(app.current_event.decoded_body or "")
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, or a number too long
         metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
-        return _json(HTTPStatus.BAD_REQUEST, {"message": f"body is not valid JSON: {error.msg}"})
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
+        return _json(HTTPStatus.BAD_REQUEST, {"message": f"body is not valid JSON: {reason}"})
     try:
         request = PlaceOrderRequest.model_validate(body)
     except ValidationError as error:

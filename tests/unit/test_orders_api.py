@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import json
 from collections.abc import Callable
 from types import ModuleType
@@ -60,8 +62,10 @@ def test_a_valid_order_is_stored_pending_and_announced_once(api: ModuleType, bus
         ({k: v for k, v in order_request(("SKU-RED-MUG", 1, 1)).items() if k != "shipping_address"}, False, 422),
         ({**order_request(("SKU-RED-MUG", 1, 1)), "currency": "euro"}, False, 422),
         ({**order_request(("SKU-RED-MUG", 1, 1)), "total_cents": 5}, False, 422),
+        ("[" * 1000 + "]" * 1000, True, 400),
+        ("1" * 5000, True, 400),
     ],
-    ids=["not-json", "quantity-zero", "no-address", "bad-currency", "unknown-field"],
+    ids=["not-json", "quantity-zero", "no-address", "bad-currency", "unknown-field", "deep-nesting", "huge-number"],
 )
 def test_bad_input_gets_a_4xx_with_a_reason_and_writes_nothing(
     api: ModuleType, bus: BusCapture, body: Any, raw: bool, status: int
@@ -143,3 +147,25 @@ def test_get_events_returns_the_audit_trail_in_stream_order(api: ModuleType) -> 
     assert [entry["detail_type"] for entry in trail["events"]] == ["OrderPlaced", "ReserveInventory"]
     assert trail["events"][0]["detail"] == {"n": "10"}
     assert call(api, "GET", "/orders/nope/events")[0] == 404
+
+
+def test_a_body_api_gateway_base64_encoded_is_decoded(api: ModuleType, bus: BusCapture) -> None:
+    # API Gateway base64-encodes a body whose Content-Type is not text (curl -d without -H, for one)
+    event = http_event(
+        "POST",
+        "/orders",
+        base64.b64encode(json.dumps(order_request(("SKU-RED-MUG", 1, 1250))).encode()).decode(),
+        raw=True,
+    )
+    event["isBase64Encoded"] = True
+    response = api.lambda_handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 201
+    assert len(stored_orders()) == 1
+
+
+def test_a_body_that_is_not_utf8_is_a_400(api: ModuleType, bus: BusCapture) -> None:
+    event = http_event("POST", "/orders", base64.b64encode(b"\xff\xfe{").decode(), raw=True)
+    event["isBase64Encoded"] = True
+    response = api.lambda_handler(event, FakeLambdaContext())
+    assert response["statusCode"] == 400
+    assert stored_orders() == []
