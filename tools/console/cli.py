@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         report, renderer, code = run(args, target, as_json)
     except TargetError as error:
         Console(stderr=True).print(f"orderflow: {error}", style="red", markup=False)
+        return 2
+    except EndpointConnectionError as error:
+        Console(stderr=True).print(f"orderflow: {error} (is the local cloud still running?)", style="red", markup=False)
         return 2
     if as_json:
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")

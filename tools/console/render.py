@@ -27,6 +27,14 @@ def duration(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def clock(moment: str | None) -> str:
+    """An ISO timestamp as its time of day to the millisecond (the trace's header carries the date)."""
+    if not moment:
+        return DASH
+    time_part = moment.split("T", 1)[-1]
+    return time_part[:12].rstrip("Z")
+
+
 def _alarms(names: list[str]) -> Text:
     return Text(", ".join(names), style="bold red") if names else Text("OK", style="green")
 
@@ -37,15 +45,28 @@ def _short(text: str | None, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _table(title: str, columns: dict[str, str]) -> Table:
+    """A table whose columns fold rather than cut (names and ids stay whole); columns: name -> justify."""
+    table = Table(title=title, title_justify="left")
+    for name, justify in columns.items():
+        table.add_column(name, justify="right" if justify == "r" else "left", overflow="fold")
+    return table
+
+
 def status(console: Console, report: dict[str, Any]) -> None:
     firing = report["alarms_in_alarm"]
     verdict = Text("HEALTHY", style="bold green") if report["healthy"] else Text(f"{len(firing)} IN ALARM", "bold red")
     console.print(Text.assemble("orderflow status: ", (report["target"], "bold"), "  ", verdict))
-    table = Table(title="Consumers", title_justify="left")
-    for column in ("consumer", "waiting", "in flight", "oldest", "DLQ", "DLQ depth", "alarms"):
-        table.add_column(
-            column, justify="right" if column in ("waiting", "in flight", "oldest", "DLQ depth") else "left"
-        )
+    columns = {
+        "consumer": "l",
+        "waiting": "r",
+        "in flight": "r",
+        "oldest": "r",
+        "DLQ": "l",
+        "in DLQ": "r",
+        "alarms": "l",
+    }
+    table = _table("Queues (by consumer) and their DLQs", columns)
     for row in report["consumers"]:
         dlq_depth = DASH if row["dlq_depth"] is None else str(row["dlq_depth"])
         table.add_row(
@@ -58,39 +79,31 @@ def status(console: Console, report: dict[str, Any]) -> None:
             _alarms(row["alarms_in_alarm"]),
         )
     console.print(table)
-    others = Table(title="Other dead-letter queues", title_justify="left")
-    for column in ("DLQ", "depth", "alarms"):
-        others.add_column(column)
+    others = _table("Other dead-letter queues", {"DLQ": "l", "depth": "r", "alarms": "l"})
     for row in report["other_dead_letter_queues"]:
-        others.add_row(
-            row["dlq"], Text(str(row["depth"]), "bold red" if row["depth"] else ""), _alarms(row["alarms_in_alarm"])
-        )
+        depth = Text(str(row["depth"]), "bold red" if row["depth"] else "")
+        others.add_row(row["dlq"], depth, _alarms(row["alarms_in_alarm"]))
     console.print(others)
-    saga = Table(title="Saga executions", title_justify="left")
-    for column in ("state machine", "running", "failed (1 h)", "timed out (1 h)", "aborted (1 h)"):
-        saga.add_column(column, justify="left" if column == "state machine" else "right")
+    saga = _table(
+        "Saga executions",
+        {"state machine": "l", "running": "r", "failed (1 h)": "r", "timed out (1 h)": "r", "aborted (1 h)": "r"},
+    )
     for row in report["saga"]:
-        saga.add_row(
-            row["state_machine"],
-            str(row["running"]),
-            *(str(row[f"{status}_last_hour"]) for status in ("failed", "timed_out", "aborted")),
-        )
+        ended = (str(row[f"{status}_last_hour"]) for status in ("failed", "timed_out", "aborted"))
+        saga.add_row(row["state_machine"], str(row["running"]), *ended)
     console.print(saga)
-    streams = Table(title="Streams", title_justify="left")
-    for column in ("stream", "function", "iterator age", "alarms"):
-        streams.add_column(column)
+    streams = _table("Streams", {"stream": "l", "read by": "l", "iterator age": "r", "alarms": "l"})
     for row in report["streams"]:
         iterator = DASH if row["iterator_age_ms"] is None else f"{row['iterator_age_ms']:.0f} ms"
         streams.add_row(row["stream"], row["function"], iterator, _alarms(row["alarms_in_alarm"]))
     console.print(streams)
+    console.print("oldest, iterator age: the metric's latest one-minute maximum")
     if firing:
-        alarms = Table(title="Alarms in ALARM", title_justify="left")
-        for column in ("alarm", "since", "reason"):
-            alarms.add_column(column)
+        alarms = _table("Alarms in ALARM", {"alarm": "l", "since": "l", "reason": "l"})
         for alarm in firing:
-            alarms.add_row(Text(alarm["name"], "bold red"), alarm["since"] or DASH, _short(alarm["reason"]))
+            alarms.add_row(Text(alarm["name"], "bold red"), alarm["since"] or DASH, _short(alarm["reason"], 72))
         console.print(alarms)
-        console.print("Runbook: docs/runbook.md (each alarm's description links its section)")
+        console.print("runbook: docs/runbook.md, the section each alarm's description links")
     states = report["alarm_states"]
     console.print(
         f"alarms: {states['ALARM']} in ALARM, {states['OK']} OK, {states['INSUFFICIENT_DATA']} insufficient data"
@@ -165,24 +178,25 @@ def replay(console: Console, report: dict[str, Any]) -> None:
 
 
 def trace(console: Console, report: dict[str, Any]) -> None:
-    console.print(Text.assemble("order ", (report["order_id"], "bold")))
+    """The order, then its saga step by step, its audit trail and its dead letters; times of day in UTC."""
+    saga = report["saga"]
+    day = (saga["started"] if saga else "")[:10]
+    console.print(Text.assemble("order ", (report["order_id"], "bold"), f"  (times UTC{', ' + day if day else ''})"))
     view = report["view"]
     if view is None:
         console.print("  projector: no view of this order")
     else:
         reason = f" ({view['cancellation_reason']})" if view.get("cancellation_reason") else ""
-        console.print(
-            f"  projector: {view['status']}{reason}, {view.get('total_cents', 0)} {view.get('currency', '')} cents"
-        )
+        total = f"{view.get('total_cents', 0) / 100:.2f} {view.get('currency', '')}"
+        console.print(f"  projector: {view['status']}{reason}, {total}")
         if view.get("unresolved_compensations"):
             console.print(Text(f"  unresolved compensations: {view['unresolved_compensations']}", "bold red"))
         history = Table(title="History (projector)", title_justify="left")
-        for column in ("occurred at", "event", "summary"):
+        for column in ("at", "event", "summary"):
             history.add_column(column)
         for entry in sorted(view.get("history", []), key=lambda entry: str(entry.get("occurred_at"))):
-            history.add_row(str(entry.get("occurred_at")), entry.get("detail_type", DASH), entry.get("summary") or "")
+            history.add_row(clock(entry.get("occurred_at")), entry.get("detail_type", DASH), entry.get("summary") or "")
         console.print(history)
-    saga = report["saga"]
     if saga is None:
         console.print("  saga: no execution for this order")
     else:
@@ -196,27 +210,26 @@ def trace(console: Console, report: dict[str, Any]) -> None:
                 str(number),
                 Text(step["state"], style),
                 step["kind"],
-                step["entered"] or DASH,
+                clock(step["entered"]),
                 duration(step["seconds"]),
                 outcome,
             )
         console.print(steps)
         console.print(f"  compensations: {', '.join(saga['compensations']) or 'none'}")
-    trail = Table(title=f"Audit trail ({len(report['audit_trail'])} events)", title_justify="left")
-    for column in ("#", "occurred at", "event", "source", "event id"):
+    trail = Table(title=f"Audit trail ({len(report['audit_trail'])} events; … is the order id)", title_justify="left")
+    for column in ("#", "at", "event", "source", "event id"):
         trail.add_column(column, overflow="fold")
     for number, entry in enumerate(report["audit_trail"], 1):
         trail.add_row(
             str(number),
-            str(entry["occurred_at"]),
+            clock(entry["occurred_at"]),
             str(entry["detail_type"]),
             str(entry["source"]),
-            str(entry["event_id"]),
+            str(entry["event_id"]).replace(report["order_id"], "…"),  # the saga's ids start with the order id
         )
     console.print(trail)
     if report["dead_letters"]:
-        letters = _messages("In dead-letter queues", report["dead_letters"])
-        console.print(letters)
+        console.print(_messages("In dead-letter queues", report["dead_letters"]))
         console.print("  fix the cause, then: orderflow dlq redrive <DLQ> --order " + report["order_id"])
     else:
         console.print("  dead-letter queues: nothing about this order")

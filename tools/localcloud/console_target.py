@@ -120,3 +120,4 @@ def console_attached(cloud: LocalCloud, directory: Path | None = None) -> Iterat
         yield path
     finally:
         publisher.stop()
+        path.unlink(missing_ok=True)  # the cloud is going away: the console must not find it
