@@ -98,3 +98,38 @@ def test_an_event_without_the_partition_key_goes_to_the_rule_targets_dlq(cloud: 
     put(cloud, ("Streamed", {"n": 8}))
     cloud.wait_until_quiet(timeout=60)
     assert [message["detail"]["n"] for message in messages_in(cloud, "StreamRuleDLQ")] == [8]
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) -> None:
+    # Given two items, and a transaction that updates one, adds a third, and fails a condition on the second
+    dynamodb, table = cloud.client("dynamodb"), cloud.ref("SeenTable")
+    for name in ("tx-kept", "tx-guard"):
+        dynamodb.put_item(TableName=table, Item={"id": {"S": name}, "n": {"N": "1"}})
+    add_one = {"UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+    cancelled = [
+        {"Update": {"TableName": table, "Key": {"id": {"S": "tx-kept"}}, **add_one}},
+        {"Put": {"TableName": table, "Item": {"id": {"S": "tx-new"}}}},
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": {"id": {"S": "tx-guard"}},
+                "ConditionExpression": "n > :n",
+                "ExpressionAttributeValues": {":n": {"N": "5"}},
+            }
+        },
+    ]
+    # When it is cancelled
+    with pytest.raises(cloud.client("dynamodb").exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=cancelled)
+
+    # Then nothing it touched changed (the local cloud backs up the touched items, not whole tables)
+    def item(name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = dynamodb.get_item(TableName=table, Key={"id": {"S": name}}).get("Item")
+        return found
+
+    assert item("tx-kept") == {"id": {"S": "tx-kept"}, "n": {"N": "1"}}
+    assert item("tx-new") is None
+    # And without the failing condition, every write applies
+    dynamodb.transact_write_items(TransactItems=cancelled[:2])
+    assert item("tx-kept") == {"id": {"S": "tx-kept"}, "n": {"N": "2"}}
+    assert item("tx-new") == {"id": {"S": "tx-new"}}
