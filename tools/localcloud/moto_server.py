@@ -119,6 +119,72 @@ def _replay_like_eventbridge() -> None:
     Replay.replay_events = replay_events  # type: ignore[method-assign]
 
 
+def _back_up_transactions_by_item() -> None:
+    """TransactWriteItems backs up the items it touches, not whole tables, and runs one at a time.
+
+    moto deep-copies every table a transaction names, to roll back on failure: an audit
+    append (a two-item transaction) copied the whole audit table, so each one cost more than
+    the last. Here the touched items are saved before and put back if the transaction fails;
+    and transactions are serialised, as DynamoDB isolates them (moto's threads interleave).
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    inside = threading.local()
+    real_deepcopy = copy.deepcopy
+
+    class TransactionCopy:
+        """`copy` as moto's DynamoDB backend sees it: inside a transaction, tables are not copied."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            keep = isinstance(value, Table) and getattr(inside, "active", False)
+            return value if keep else real_deepcopy(value, memo)
+
+    def touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], Any]]:
+        saved = []
+        for entry in transact_items:
+            try:
+                op_type, op = next(iter(entry.items()))
+                table = backend.get_table(op["TableName"])
+                attributes = op["Item"] if op_type == "Put" else op["Key"]
+                key = {name: attributes[name] for name in (table.hash_key_attr, table.range_key_attr) if name}
+                current = backend.get_item(op["TableName"], key)
+            except Exception:  # a malformed operation: moto's own code reports it
+                continue
+            saved.append((op["TableName"], key, current.to_json()["Attributes"] if current else None))
+        return saved
+
+    def restore(backend: Any, saved: list[tuple[str, dict[str, Any], Any]]) -> None:
+        for table_name, key, attributes in reversed(saved):
+            if attributes is None:
+                backend.delete_item(table_name, key)
+            else:
+                backend.put_item(table_name, attributes)
+
+    original = DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            saved = touched(self, transact_items)
+            inside.active = True
+            try:
+                original(self, transact_items)
+            except Exception:
+                restore(self, saved)
+                raise
+            finally:
+                inside.active = False
+
+    setattr(models, "copy", TransactionCopy())  # noqa: B010  # the module global its code calls copy.deepcopy on
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def main() -> None:
     # This folder must not shadow anything moto imports.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -128,6 +194,7 @@ def main() -> None:
     _cache_json_paths()
     _cache_step_functions_clients()
     _cache_state_machine_programs()
+    _back_up_transactions_by_item()
     _replay_like_eventbridge()
     from moto.server import main as serve
 
