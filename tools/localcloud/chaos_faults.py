@@ -38,7 +38,7 @@ class ChaosConfig:
     raise_rate: float = 0.01  # of the AWS calls a handler makes (about 8% of the records)
     duplicate_rate: float = 0.03  # of the messages an SQS mapping receives
     poison_rate: float = 0.01  # poison messages per order
-    put_events_rate: float = 0.25  # of the entries, while PutEvents fails partially
+    put_events_rate: float = 0.3  # of the entries, while PutEvents fails partially (20% to 50% of the orders)
     transaction_conflict_rate: float = 0.0  # off unless asked for
     kills: int = 0  # workers killed mid-record; 0: one per 50 orders, at least 2
     outage_function: str = "PaymentFunction"
@@ -75,8 +75,8 @@ class FaultSchedule:
             self._at((n + 0.5) / self.config.kill_count, "kill")
         for _ in range(max(1, round(orders * self.config.poison_rate))):
             self._at(self.rng.random(), "poison")
-        self._at(0.30, "put-events-on")
-        self._at(0.45, "put-events-off")
+        self._at(0.20, "put-events-on")
+        self._at(0.50, "put-events-off")
         self._at(0.55, "outage")
 
     def switch_on_background(self) -> None:
