@@ -12,36 +12,10 @@ from typing import Any
 from cfnlint.decode import decode_str
 
 from tools.cfn_yaml import Intrinsic
+from tools.dead_letters import dead_letter_queues as find_dead_letter_queues
 
 SAGA_METRICS = ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut")
 WIDTH, HEIGHT = 12, 6
-
-
-def _arn_target(value: Any) -> str | None:
-    """The logical id behind `!GetAtt X.Arn`."""
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        return str(target[0] if isinstance(target, list) else target.split(".")[0])
-    return None
-
-
-def _dead_letter_targets(node: Any) -> set[str]:
-    """Every queue a property tree names as a dead-letter or on-failure destination."""
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "RedrivePolicy" and isinstance(value, dict):
-                found.add(_arn_target(value.get("deadLetterTargetArn")) or "")
-            elif key == "DeadLetterConfig" and isinstance(value, dict):
-                found.add(_arn_target(value.get("Arn")) or "")
-            elif key == "OnFailure" and isinstance(value, dict):
-                found.add(_arn_target(value.get("Destination")) or "")
-            else:
-                found |= _dead_letter_targets(value)
-    elif isinstance(node, list):
-        for item in node:
-            found |= _dead_letter_targets(item)
-    return found - {""}
 
 
 def _of_type(resources: dict[str, Any], resource_type: str) -> list[str]:
@@ -82,7 +56,7 @@ def _stream_consumers(resources: dict[str, Any]) -> list[str]:
 
 
 def dashboard_widgets(resources: dict[str, Any]) -> list[dict[str, Any]]:
-    dlqs = _dead_letter_targets(resources)
+    dlqs = find_dead_letter_queues(resources)
     queues = [lid for lid in _of_type(resources, "AWS::SQS::Queue") if lid not in dlqs]
     dead_letter_queues = [lid for lid in _of_type(resources, "AWS::SQS::Queue") if lid in dlqs]
     functions = _of_type(resources, "AWS::Serverless::Function")

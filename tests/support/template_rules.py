@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from orderflow.catalog import EVENT_TYPES
+from tools.dead_letters import dead_letter_queues as find_dead_letter_queues
+from tools.dead_letters import getatt_target
 
 Template = dict[str, Any]
 OPS_TOPIC = {"Ref": "OpsTopic"}
@@ -21,14 +23,6 @@ def resources(template: Template, resource_type: str) -> dict[str, dict[str, Any
 
 def props(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(resource.get("Properties", {}))
-
-
-def getatt_target(value: Any) -> str | None:
-    """The logical id in `{"Fn::GetAtt": [id, attr]}`, else None."""
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        return str(target[0] if isinstance(target, list) else target.split(".")[0])
-    return None
 
 
 def ref_target(value: Any) -> str | None:
@@ -47,16 +41,7 @@ def _walk(node: Any) -> Iterator[tuple[str, Any]]:
 
 def dead_letter_queues(template: Template) -> set[str]:
     """Queues that something dead-letters into: redrive policies, rule target DLQs, on-failure destinations."""
-    found = set()
-    for key, value in _walk(template["Resources"]):
-        if key == "RedrivePolicy" and isinstance(value, dict):
-            found.add(getatt_target(value.get("deadLetterTargetArn")))
-        elif key == "DeadLetterConfig" and isinstance(value, dict):
-            found.add(getatt_target(value.get("Arn")))
-        elif key == "OnFailure" and isinstance(value, dict):
-            found.add(getatt_target(value.get("Destination")))
-    queues = set(resources(template, "AWS::SQS::Queue"))
-    return {queue for queue in found if queue in queues}
+    return find_dead_letter_queues(template["Resources"])
 
 
 def sqs_mappings(template: Template) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from tools.dead_letters import dead_letter_targets
 from tools.localcloud.alarms import evaluate_alarms
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.mappings import KinesisMapping, SqsMapping
@@ -46,16 +47,9 @@ def report_orders(report: Report, cloud: LocalCloud, orders: dict[str, Response]
 
 
 def dead_letter_queue_of(cloud: LocalCloud, queue_logical_id: str) -> str | None:
-    policy = cloud.resolver.resolve(cloud.template.resources[queue_logical_id].get("Properties", {})).get(
-        "RedrivePolicy"
-    )
-    if not policy:
-        return None
-    arn = policy["deadLetterTargetArn"]
-    for logical_id, physical in cloud.physical.items():
-        if physical.attributes.get("Arn") == arn:
-            return logical_id
-    return None
+    """The queue's DLQ (its redrive policy's target), if it has one."""
+    properties = cloud.resolver.resolve(cloud.template.resources[queue_logical_id].get("Properties", {}))
+    return next(iter(dead_letter_targets(properties, cloud.stack.logical_id_of_arn)), None)
 
 
 def queue_id_by_url(cloud: LocalCloud, url: str) -> str:

@@ -1,0 +1,182 @@
+"""Provisioners for what runs: functions, rules and their bridged targets, event source mappings, HTTP routes.
+
+They create on moto what moto keeps (rules, bridge queues) and record on the `Stack` what
+the local cloud starts afterwards: a `FunctionSpec` per function, a `BridgeSpec` per rule
+target moto cannot deliver to, a `MappingSpec` per event source mapping, a `RouteSpec` per
+HttpApi event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tools.localcloud.functions import FunctionSpec
+from tools.localcloud.intrinsics import UnresolvedError
+from tools.localcloud.stack import ACCOUNT, REGION, Stack
+
+MAPPING_SOURCES = ("AWS::SQS::Queue", "AWS::Kinesis::Stream")
+DEFAULT_BATCH_SIZE = {"AWS::SQS::Queue": 10, "AWS::Kinesis::Stream": 100}
+# moto's default target input drops the event's "account"; EventBridge delivers it.
+_EVENT_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+_EVENT_TEMPLATE = (
+    '{"version": "<version>", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, "detail": <detail>}'
+)
+
+
+@dataclass(frozen=True)
+class BridgeSpec:
+    """A rule target moto cannot deliver to: moto delivers to `queue_url`, a bridge forwards to the target."""
+
+    rule_id: str
+    rule_arn: str
+    target: dict[str, Any]
+    queue_url: str
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """An event source mapping as the template declares it (times on AWS's clock)."""
+
+    logical_id: str
+    function_id: str
+    source_id: str
+    source_type: str
+    source_arn: str
+    batch_size: int
+    batching_window: float = 0.0
+    report_batch_item_failures: bool = False
+    filters: tuple[dict[str, Any], ...] = ()
+    enabled: bool = True
+    # Streams only
+    starting_position: str = "LATEST"
+    bisect_on_error: bool = False
+    maximum_retry_attempts: int = -1
+    maximum_record_age: int = -1
+    retention_hours: int = 24
+    on_failure_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    function_id: str
+
+
+def with_full_event_shape(target: dict[str, Any]) -> dict[str, Any]:
+    """A target that receives the whole event gets it in EventBridge's exact shape."""
+    if any(key in target for key in ("Input", "InputPath", "InputTransformer")):
+        return target
+    paths = {name: f"$.{name}" for name in _EVENT_FIELDS}
+    return {**target, "InputTransformer": {"InputPathsMap": paths, "InputTemplate": _EVENT_TEMPLATE}}
+
+
+def provision_functions(stack: Stack) -> None:
+    """A FunctionSpec per function: its local code and layer folders, handler, environment and limits."""
+    layer_dirs = {
+        stack.ref(logical_id): path
+        for logical_id in stack.template.of_type("AWS::Lambda::LayerVersion")
+        if (path := stack.template.local_path(logical_id)) is not None
+    }
+    for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
+        props = stack.props(resource)
+        code_dir = stack.template.local_path(logical_id)
+        if code_dir is None:
+            raise UnresolvedError(f"{logical_id}: the local cloud runs functions with a local CodeUri only")
+        stack.function_specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            name=stack.ref(logical_id),
+            handler=props["Handler"],
+            code_dir=code_dir,
+            layer_dirs=[layer_dirs[arn] for arn in props.get("Layers", []) if arn in layer_dirs],
+            environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+            timeout_seconds=float(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+        )
+
+
+def provision_rules(stack: Stack) -> None:
+    """Rules on moto's EventBridge; SQS targets as declared, others through a bridge queue."""
+    events, sqs = stack.client("events"), stack.client("sqs")
+    for logical_id, resource in stack.resources("AWS::Events::Rule").items():
+        props = stack.props(resource)
+        bus = props.get("EventBusName", "default")
+        name = props.get("Name", stack.name(logical_id))
+        arn = events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )["RuleArn"]
+        stack.add(logical_id, f"{bus}|{name}", Arn=arn)
+        targets = []
+        for target in props.get("Targets", []):
+            if target["Arn"].split(":")[2] == "sqs":
+                targets.append(with_full_event_shape(target))
+                continue
+            # moto's EventBridge only delivers to SQS (and logs/buses): bridge the rest.
+            bridge_name = f"{stack.stack_name}-bridge-{logical_id}-{target['Id']}"[:80]
+            bridge_url = sqs.create_queue(QueueName=bridge_name)["QueueUrl"]
+            stack.bridge_specs.append(BridgeSpec(logical_id, arn, target, bridge_url))
+            bridge_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{bridge_name}"
+            targets.append(with_full_event_shape({"Id": target["Id"], "Arn": bridge_arn}))
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+
+
+def filter_patterns(props: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """FilterCriteria's patterns (each a JSON string in the template), parsed."""
+    filters = props.get("FilterCriteria", {}).get("Filters", [])
+    return tuple(json.loads(f["Pattern"]) if isinstance(f["Pattern"], str) else f["Pattern"] for f in filters)
+
+
+def mapping_spec(stack: Stack, logical_id: str, props: dict[str, Any]) -> MappingSpec:
+    """What a resolved AWS::Lambda::EventSourceMapping says, with the source and function found by ARN and name."""
+    function_id = next((lid for lid, spec in stack.function_specs.items() if spec.name == props["FunctionName"]), None)
+    source_id = stack.logical_id_of_arn(props["EventSourceArn"])
+    if function_id is None or source_id is None:
+        raise UnresolvedError(f"{logical_id}: its function or event source is not in the template")
+    source_type = stack.template.resources[source_id]["Type"]
+    if source_type not in MAPPING_SOURCES:
+        raise UnresolvedError(f"{logical_id}: event source {source_type} is not supported locally")
+    destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    stream_props = stack.props(stack.template.resources[source_id]) if source_type == "AWS::Kinesis::Stream" else {}
+    return MappingSpec(
+        logical_id=logical_id,
+        function_id=function_id,
+        source_id=source_id,
+        source_type=source_type,
+        source_arn=props["EventSourceArn"],
+        batch_size=int(props.get("BatchSize", DEFAULT_BATCH_SIZE[source_type])),
+        batching_window=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        filters=filter_patterns(props),
+        enabled=bool(props.get("Enabled", True)),
+        starting_position=props.get("StartingPosition", "LATEST"),
+        bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
+        maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        maximum_record_age=int(props.get("MaximumRecordAgeInSeconds", -1)),
+        retention_hours=int(stream_props.get("RetentionPeriodHours", 24)),
+        on_failure_id=stack.logical_id_of_arn(destination) if destination else None,
+    )
+
+
+def provision_mappings(stack: Stack) -> None:
+    for logical_id, resource in stack.resources("AWS::Lambda::EventSourceMapping").items():
+        stack.mapping_specs[logical_id] = mapping_spec(stack, logical_id, stack.props(resource))
+
+
+def provision_http_api(stack: Stack) -> None:
+    """A route per HttpApi event of a function; literal segments before parameters, as API Gateway prefers."""
+    routes = []
+    for sam_id, resource in stack.template.sam.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function" or sam_id not in stack.function_specs:
+            continue
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event.get("Type") == "HttpApi":
+                properties = event.get("Properties", {})
+                routes.append(RouteSpec(properties.get("Method", "ANY").upper(), properties.get("Path", "/"), sam_id))
+    stack.routes = sorted(routes, key=lambda route: (route.path.count("{"), -len(route.path)))
