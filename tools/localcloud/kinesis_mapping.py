@@ -1,15 +1,17 @@
-"""Kinesis event source mappings with Lambda's semantics: checkpoints, bisect, retry limit, on-failure."""
+"""Kinesis event source mappings with Lambda's semantics: checkpoints, bisect, retry limit, record age, on-failure."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
-from tools.localcloud.mapping_base import REGION, EventSourceMapping
+from tools.localcloud.mapping_base import REGION, EventSourceMapping, RecordFilter, failed_item_ids, json_or_text
+
+RETRY_PAUSE = 0.02  # seconds between retries of a failing batch: a poison record must not spin a core
 
 
 class KinesisMapping(EventSourceMapping):
@@ -31,6 +33,11 @@ class KinesisMapping(EventSourceMapping):
         maximum_retry_attempts: int,
         report_batch_item_failures: bool,
         on_failure: Callable[[dict[str, Any]], None] | None,
+        maximum_record_age: int = -1,
+        retention_hours: int = 24,
+        time_scale: float = 1.0,
+        filters: Sequence[dict[str, Any]] = (),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(logical_id, function)
         self.kinesis = kinesis
@@ -39,10 +46,15 @@ class KinesisMapping(EventSourceMapping):
         self.batch_size = batch_size
         self.starting_position = starting_position
         self.bisect_on_error = bisect_on_error
-        # -1 means "retry until the record expires"; locally that is bounded to keep runs finite.
-        self.maximum_retry_attempts = maximum_retry_attempts if maximum_retry_attempts >= 0 else 10
+        self.maximum_retry_attempts = maximum_retry_attempts  # -1: until the record expires
         self.report_batch_item_failures = report_batch_item_failures
         self.on_failure = on_failure
+        # A record expires at MaximumRecordAgeInSeconds, else when the stream's retention drops it;
+        # both on the local cloud's clock.
+        age = maximum_record_age if maximum_record_age >= 0 else retention_hours * 3600
+        self.maximum_age = timedelta(seconds=age * time_scale)
+        self.filter = RecordFilter(filters)
+        self.clock = clock
         self._iterators: dict[str, str] = {}
         self.caught_up = False
         self.last_arrival: datetime | None = None
@@ -73,10 +85,20 @@ class KinesisMapping(EventSourceMapping):
         return worked
 
     def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
-        """Deliver records in order; retry from the first failure, bisect errors, give up to on-failure."""
-        pending: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
+        """Deliver records in order; retry from the first failure, bisect errors, give up to on-failure.
+
+        A retry counts toward MaximumRetryAttempts; splitting a batch in two does not. A record
+        older than its maximum age is given up without being sent (again).
+        """
+        pending: list[tuple[list[dict[str, Any]], int]] = [(self._matching(records), 0)]
         while pending:
-            batch, attempts = pending.pop(0)
+            batch, retries = pending.pop(0)
+            expired = self._expired_count(batch)
+            if expired:
+                self._give_up(shard_id, batch[:expired], "RecordAgeExceeded", retries, None)
+                batch = batch[expired:]
+            if not batch:
+                continue
             result = self._invoke({"Records": [self._record(shard_id, record) for record in batch]})
             self.stats.batches += 1
             failed_from = self._first_failed_index(result, batch)
@@ -87,47 +109,63 @@ class KinesisMapping(EventSourceMapping):
             # Records before the first failure are checkpointed, exactly as Lambda does.
             self.stats.processed += failed_from
             remaining = batch[failed_from:]
-            if attempts >= self.maximum_retry_attempts:
-                self._give_up(shard_id, remaining, result)
-                continue
             if not result.ok and self.bisect_on_error and len(remaining) > 1:
                 middle = len(remaining) // 2
-                pending[:0] = [(remaining[:middle], attempts + 1), (remaining[middle:], attempts + 1)]
+                pending[:0] = [(remaining[:middle], retries), (remaining[middle:], retries)]
+            elif 0 <= self.maximum_retry_attempts <= retries:
+                self._give_up(shard_id, remaining, "RetryAttemptsExhausted", retries, result)
             else:
-                pending.insert(0, (remaining, attempts + 1))
+                pending.insert(0, (remaining, retries + 1))
+                self._stop.wait(RETRY_PAUSE)
+
+    def _expired_count(self, batch: list[dict[str, Any]]) -> int:
+        """How many records at the start of the batch (the oldest) are past their maximum age."""
+        now = self.clock()
+        fresh = (i for i, record in enumerate(batch) if now - record["ApproximateArrivalTimestamp"] <= self.maximum_age)
+        return next(fresh, len(batch))
+
+    def _matching(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records FilterCriteria lets through; the others are passed over, as Lambda does."""
+        if not self.filter:
+            return records
+        kept = [record for record in records if self.filter.matches(self._filtered_view(record))]
+        self.stats.filtered += len(records) - len(kept)
+        return kept
+
+    @staticmethod
+    def _filtered_view(record: dict[str, Any]) -> dict[str, Any]:
+        """What a Kinesis filter pattern sees: the record's metadata and its data (parsed when JSON)."""
+        return {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+            "data": json_or_text(bytes(record["Data"]).decode(errors="replace")),
+        }
 
     def _first_failed_index(self, result: InvocationResult, batch: list[dict[str, Any]]) -> int | None:
-        if not result.ok:
-            return 0
-        payload = result.result
-        if not self.report_batch_item_failures or not isinstance(payload, dict):
-            return None
-        failures = payload.get("batchItemFailures") or []
         sequence_numbers = [record["SequenceNumber"] for record in batch]
-        indexes = [
-            sequence_numbers.index(failure["itemIdentifier"])
-            for failure in failures
-            if isinstance(failure, dict) and failure.get("itemIdentifier") in sequence_numbers
-        ]
-        if len(indexes) != len(failures):
-            return 0  # an identifier that is not in the batch fails the whole batch
-        return min(indexes) if indexes else None
+        failed = failed_item_ids(result, sequence_numbers, self.report_batch_item_failures)
+        return min(sequence_numbers.index(number) for number in failed) if failed else None
 
-    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], result: InvocationResult) -> None:
+    def _give_up(
+        self, shard_id: str, batch: list[dict[str, Any]], condition: str, retries: int, result: InvocationResult | None
+    ) -> None:
         """Send the batch's description (not its data) to the on-failure destination and move on."""
         self.stats.failed += len(batch)
         self.stats.sent_to_on_failure += len(batch)
         if self.on_failure is None:
             return
+        response = {"statusCode": 200, "functionError": result.error.get("errorType", "Unhandled")} if result else {}
         self.on_failure(
             {
                 "requestContext": {
                     "requestId": f"localcloud-{batch[0]['SequenceNumber']}",
                     "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{self.function.spec.name}",
-                    "condition": "RetryAttemptsExhausted",
-                    "approximateInvokeCount": self.maximum_retry_attempts + 1,
+                    "condition": condition,
+                    "approximateInvokeCount": retries + 1 if result else retries,
                 },
-                "responseContext": {"statusCode": 200, "functionError": result.error.get("errorType", "Unhandled")},
+                "responseContext": response,
                 "version": "1.0",
                 "timestamp": datetime.now(UTC).isoformat(),
                 "KinesisBatchInfo": {

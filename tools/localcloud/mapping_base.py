@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from moto.events.models import EventPattern
 
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
 
@@ -21,6 +25,7 @@ class MappingStats:
     failed: int = 0
     batches: int = 0
     sent_to_on_failure: int = 0
+    filtered: int = 0  # records FilterCriteria kept from the function
 
 
 class EventSourceMapping:
@@ -82,3 +87,51 @@ class EventSourceMapping:
             return self.function.invoke(event)
         except Exception as error:
             return InvocationResult(ok=False, error={"errorType": type(error).__name__, "errorMessage": str(error)})
+
+
+def failed_item_ids(result: InvocationResult, item_ids: Sequence[str], report_batch_item_failures: bool) -> set[str]:
+    """The batch's items Lambda counts as failed, by the rules of "Reporting batch item failures".
+
+    An invocation error fails the batch. Without ReportBatchItemFailures the response is ignored.
+    With it, a null or empty response or `batchItemFailures` list is complete success; a response
+    that is not a partial batch response (not a JSON object, `batchItemFailures` not a list, an
+    item that is not an object, a missing, null, empty or unknown `itemIdentifier`) fails the batch.
+    """
+    everything = set(item_ids)
+    if not result.ok:
+        return everything
+    payload = result.result
+    if not report_batch_item_failures or payload is None:
+        return set()
+    if not isinstance(payload, dict):
+        return everything
+    failures = payload.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return everything
+    ids = [failure.get("itemIdentifier") if isinstance(failure, dict) else None for failure in failures]
+    if not all(isinstance(item, str) and item in everything for item in ids):
+        return everything
+    return {str(item) for item in ids}
+
+
+class RecordFilter:
+    """FilterCriteria: a record reaches the function if any pattern matches it (EventBridge pattern syntax)."""
+
+    def __init__(self, patterns: Sequence[dict[str, Any]]) -> None:
+        self.patterns = [EventPattern(None, pattern) for pattern in patterns]
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        return not self.patterns or any(pattern.matches_event(record) for pattern in self.patterns)  # type: ignore[arg-type]
+
+
+def json_or_text(text: str) -> Any:
+    """A record body or data as filtering sees it: its JSON value when it is JSON, else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

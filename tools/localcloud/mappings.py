@@ -50,6 +50,8 @@ def mapping_from_spec(
             visibility_timeout=int(visibility["Attributes"]["VisibilityTimeout"]),
             time_scale=time_scale,
             faults=faults,
+            batching_window=spec.batching_window,
+            filters=spec.filters,
         )
     return KinesisMapping(
         spec.logical_id,
@@ -63,4 +65,8 @@ def mapping_from_spec(
         maximum_retry_attempts=spec.maximum_retry_attempts,
         report_batch_item_failures=spec.report_batch_item_failures,
         on_failure=on_failure_to_sqs(sqs, ref(spec.on_failure_id)) if spec.on_failure_id else None,
+        maximum_record_age=spec.maximum_record_age,
+        retention_hours=spec.retention_hours,
+        time_scale=time_scale,
+        filters=spec.filters,
     )

@@ -1,16 +1,28 @@
-"""SQS event source mappings with Lambda's semantics: long polling, batch size, partial batch responses."""
+"""SQS event source mappings with Lambda's semantics: long polling, batching, filters, partial batch responses."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from tools.localcloud.faults import FaultKind, Faults
-from tools.localcloud.functions import FunctionRuntime, InvocationResult
-from tools.localcloud.mapping_base import LONG_POLL_SECONDS, REGION, EventSourceMapping
+from tools.localcloud.functions import FunctionRuntime
+from tools.localcloud.mapping_base import (
+    LONG_POLL_SECONDS,
+    REGION,
+    EventSourceMapping,
+    RecordFilter,
+    failed_item_ids,
+    json_or_text,
+)
+
+SQS_RECEIVE_LIMIT = 10  # messages one ReceiveMessage returns at most
 
 
 class SqsMapping(EventSourceMapping):
-    """SQS → function: batch size, visibility timeout, partial batch responses, redrive by SQS itself."""
+    """SQS → function: batch size and window, filters, visibility timeout, partial batch responses;
+    SQS itself redrives to the DLQ."""
 
     def __init__(
         self,
@@ -24,6 +36,8 @@ class SqsMapping(EventSourceMapping):
         visibility_timeout: int,
         time_scale: float,
         faults: Faults | None = None,
+        batching_window: float = 0.0,
+        filters: Sequence[dict[str, Any]] = (),
     ) -> None:
         super().__init__(logical_id, function)
         self.sqs = sqs
@@ -34,6 +48,8 @@ class SqsMapping(EventSourceMapping):
         self.visibility_timeout = visibility_timeout
         self.time_scale = time_scale
         self.faults = faults
+        self.batching_window = batching_window  # MaximumBatchingWindowInSeconds, on AWS's clock
+        self.filter = RecordFilter(filters)
 
     @property
     def retry_delay(self) -> int:
@@ -48,30 +64,72 @@ class SqsMapping(EventSourceMapping):
         # timeout (>= 6 x Timeout) outlasts it, so a slow invocation never sees its own messages
         # redelivered. Only the wait after a failure is scaled (retry_delay), as is the context's
         # remaining time (functions.py), which keeps visibility >= 6 x timeout >= IN_PROGRESS window.
+        messages = self._receive(SQS_RECEIVE_LIMIT, LONG_POLL_SECONDS)
+        if not messages:
+            return False
+        self.busy = True
+        try:
+            messages += self._gather(self.batch_size - len(messages))
+            if self.paused:  # the outage began while this poll waited: the function never saw the batch
+                self._release(messages)
+                return False
+            self._duplicate_some(messages)
+            messages = self._drop_filtered(messages)
+            if messages:
+                self._deliver(messages)
+        finally:
+            self.busy = False
+        return True
+
+    def _receive(self, limit: int, wait_seconds: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.batch_size, 10),
-            WaitTimeSeconds=LONG_POLL_SECONDS,
+            MaxNumberOfMessages=min(self.batch_size, limit),
+            WaitTimeSeconds=wait_seconds,
             VisibilityTimeout=self.visibility_timeout,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = response.get("Messages", [])
-        if not messages:
-            return False
-        if self.paused:  # the outage began while this poll waited: the function never saw the batch
-            for message in messages:
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            return False
-        self.busy = True
-        try:
-            self._duplicate_some(messages)
-            self._deliver(messages)
-        finally:
-            self.busy = False
-        return True
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def _gather(self, wanted: int) -> list[dict[str, Any]]:
+        """More messages for the batch, as Lambda gathers them: until BatchSize is reached, or the
+        batching window (scaled) has passed and the queue has nothing more to give right away."""
+        deadline = time.monotonic() + self.batching_window * self.time_scale
+        gathered: list[dict[str, Any]] = []
+        while len(gathered) < wanted and not self._stop.is_set():
+            more = self._receive(min(SQS_RECEIVE_LIMIT, wanted - len(gathered)), 0)
+            gathered += more
+            if not more:
+                if time.monotonic() >= deadline:
+                    break
+                self._stop.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+        return gathered
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+
+    def _drop_filtered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """FilterCriteria: a message no filter matches is deleted without invoking the function, as Lambda does."""
+        if not self.filter:
+            return messages
+        kept = [message for message in messages if self.filter.matches({"body": json_or_text(message["Body"])})]
+        dropped = [message for message in messages if message not in kept]
+        self._delete(dropped)
+        self.stats.filtered += len(dropped)
+        return kept
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), SQS_RECEIVE_LIMIT):
+            chunk = messages[start : start + SQS_RECEIVE_LIMIT]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
 
     def _duplicate_some(self, messages: list[dict[str, Any]]) -> None:
         """The duplicate-delivery fault: a copy goes back on the queue, as SQS's at-least-once delivery does."""
@@ -88,15 +146,12 @@ class SqsMapping(EventSourceMapping):
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [self._record(message) for message in messages]}
         result = self._invoke(event)
-        failed_ids = self._failed_message_ids(result, messages)
+        ids = [message["MessageId"] for message in messages]
+        failed_ids = failed_item_ids(result, ids, self.report_batch_item_failures)
         self.stats.batches += 1
         succeeded = [message for message in messages if message["MessageId"] not in failed_ids]
         failed = [message for message in messages if message["MessageId"] in failed_ids]
-        if succeeded:
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(succeeded)],
-            )
+        self._delete(succeeded)
         # A failed message becomes visible again when its visibility timeout ends; the
         # local cloud scales that wait (time_scale) so retries and redrive take seconds.
         # Whatever failed it (an error, a timeout, an environment that died mid-record).
@@ -106,21 +161,6 @@ class SqsMapping(EventSourceMapping):
             )
         self.stats.processed += len(succeeded)
         self.stats.failed += len(failed)
-
-    def _failed_message_ids(self, result: InvocationResult, messages: list[dict[str, Any]]) -> set[str]:
-        all_ids = {message["MessageId"] for message in messages}
-        if not result.ok:
-            return all_ids
-        if not self.report_batch_item_failures:
-            return set()  # the response is ignored: a returned failure list means nothing to Lambda
-        payload = result.result
-        if not isinstance(payload, dict) or payload.get("batchItemFailures") is None:
-            return set()
-        failures = payload["batchItemFailures"]
-        ids = {failure.get("itemIdentifier") for failure in failures if isinstance(failure, dict)}
-        if not ids <= all_ids or None in ids:
-            return all_ids  # Lambda treats an unknown or empty identifier as a failure of the whole batch
-        return {str(item) for item in ids}
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = message.get("Attributes", {})
