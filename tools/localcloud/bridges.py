@@ -1,32 +1,92 @@
 """Rule targets moto's EventBridge cannot deliver to (Kinesis, Step Functions), bridged as EventBridge delivers.
 
 moto delivers such a target's events to a bridge queue (provision_runtime.py); a bridge
-thread per target receives them and forwards each as the rule's target says
-(`KinesisParameters.PartitionKeyPath` included), or puts it on the target's DLQ.
+thread per target receives them and delivers each as the rule's target says
+(`KinesisParameters.PartitionKeyPath` included). A failed delivery is handled as EventBridge
+handles it: a retryable error (throttling, a 5xx, a lost connection) is retried with
+exponential backoff and jitter until the target's RetryPolicy runs out
+(MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86,400, on the local
+cloud's clock); any other error is not retried. The event then goes to the target's DLQ
+with EventBridge's message attributes or, without one, is dropped and logged. The bridge
+queue is the retry schedule: a failed event waits on it, invisible, for its backoff, and its
+receive count is its attempt number.
 """
 
 from __future__ import annotations
 
-import json
+import logging
+import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.localcloud.intrinsics import UnresolvedError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from tools.localcloud.bridge_targets import TargetInputError, deliver
 from tools.localcloud.mapping_base import LONG_POLL_SECONDS
 from tools.localcloud.provision_runtime import BridgeSpec
 
+logger = logging.getLogger(__name__)
 
-def json_path(document: Any, path: str) -> Any:
-    """Evaluate a simple `$.a.b.c` JSONPath, as EventBridge's PartitionKeyPath uses."""
-    if not path.startswith("$"):
-        raise ValueError(f"not a JSONPath: {path}")
-    value = document
-    for part in [segment for segment in path[1:].split(".") if segment]:
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 185
+DEFAULT_MAXIMUM_EVENT_AGE = 86_400  # seconds
+BACKOFF_FIRST, BACKOFF_CAP = 1.0, 480.0  # seconds on AWS's clock: about 185 attempts in 24 hours
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "KMSThrottlingException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    maximum_retry_attempts: int = DEFAULT_MAXIMUM_RETRY_ATTEMPTS
+    maximum_event_age: int = DEFAULT_MAXIMUM_EVENT_AGE
+
+    @classmethod
+    def of(cls, target: dict[str, Any]) -> RetryPolicy:
+        policy = target.get("RetryPolicy", {})
+        return cls(
+            int(policy.get("MaximumRetryAttempts", DEFAULT_MAXIMUM_RETRY_ATTEMPTS)),
+            int(policy.get("MaximumEventAgeInSeconds", DEFAULT_MAXIMUM_EVENT_AGE)),
+        )
+
+
+def backoff(retries: int, rng: random.Random) -> float:
+    """Seconds (on AWS's clock) before the next attempt: exponential, capped, with jitter."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(retries, 16))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def classify(error: Exception) -> tuple[str, bool]:
+    """EventBridge's ERROR_CODE for a failed delivery, and whether it retries it."""
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
+        if code in THROTTLING_CODES or status == 429:
+            return "THROTTLING", True
+        if status >= 500:
+            return "INTERNAL_ERROR", True
+        if code.endswith(("NotFound", "NotFoundException", "DoesNotExist")):
+            return "NO_RESOURCE", False
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return "NO_PERMISSIONS", False
+        return "SDK_CLIENT_ERROR", False
+    if isinstance(error, ConnectionError | HTTPClientError):
+        return "CONNECTION_FAILURE", True
+    if isinstance(error, TargetInputError):
+        return "INVALID_PARAMETER", False
+    return "INTERNAL_ERROR", False
+
+
+def _attribute(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
 
 
 @dataclass
@@ -35,8 +95,12 @@ class Bridge:
 
     spec: BridgeSpec
     client: Any = field(repr=False)  # the local cloud's client(service)
+    time_scale: float = 1.0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
     forwarded: int = 0
+    retried: int = 0
     dead_lettered: int = 0
+    dropped: int = 0
     busy: bool = False
 
     @property
@@ -52,60 +116,83 @@ class Bridge:
         return self.spec.queue_url
 
     def run(self, stop: threading.Event) -> None:
-        sqs = self.client("sqs")
+        """Deliver until stopped; a failure of the bridge itself is logged and polling goes on."""
         while not stop.is_set():
             try:
-                messages = sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=LONG_POLL_SECONDS
-                ).get("Messages", [])
+                if not self.poll_once():
+                    stop.wait(0.1)
             except Exception:
+                logger.exception("bridge %s/%s", self.rule_id, self.target.get("Id"))
                 stop.wait(0.5)
-                continue
-            if not messages:
-                stop.wait(0.1)
-                continue
-            self.busy = True
-            try:
-                for message in messages:
-                    self.forward(json.loads(message["Body"]))
-                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-            finally:
-                self.busy = False
 
-    def deliver(self, event: dict[str, Any]) -> None:
-        """Deliver an event to the target as the rule says."""
-        target = self.target
-        service = target["Arn"].split(":")[2]
-        if service == "kinesis":
-            partition_path = target.get("KinesisParameters", {}).get("PartitionKeyPath")
-            partition_key = json_path(event, partition_path) if partition_path else event["id"]
-            if not isinstance(partition_key, str) or not partition_key:
-                raise ValueError(f"partition key path {partition_path} did not select a string")
-            self.client("kinesis").put_record(
-                StreamName=target["Arn"].rsplit("/", 1)[1], Data=json.dumps(event).encode(), PartitionKey=partition_key
+    def poll_once(self, wait_seconds: int = LONG_POLL_SECONDS) -> bool:
+        messages = (
+            self.client("sqs")
+            .receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=wait_seconds,
+                AttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
-        elif service == "states":
-            self.client("stepfunctions").start_execution(stateMachineArn=target["Arn"], input=json.dumps(event))
-        else:
-            raise UnresolvedError(f"rule target service {service} is not supported locally")
-
-    def forward(self, event: dict[str, Any]) -> None:
-        """Deliver the event; if that fails, put it on the target's DLQ with the reason attached."""
+            .get("Messages", [])
+        )
+        if not messages:
+            return False
+        self.busy = True
         try:
-            self.deliver(event)
+            for message in messages:
+                self.handle(message)
+        finally:
+            self.busy = False
+        return True
+
+    def handle(self, message: dict[str, Any]) -> None:
+        """One attempt to deliver one event; the message leaves the bridge queue unless it is to be retried."""
+        sqs = self.client("sqs")
+        retries = int(message["Attributes"]["ApproximateReceiveCount"]) - 1
+        try:
+            deliver(self.target, message["Body"], self.client)
             self.forwarded += 1
         except Exception as error:
-            dead_letter = self.target.get("DeadLetterConfig", {}).get("Arn")
-            if not dead_letter:
-                raise
-            sqs = self.client("sqs")
-            queue_url = sqs.get_queue_url(QueueName=dead_letter.rsplit(":", 1)[1])["QueueUrl"]
-            sqs.send_message(
-                QueueUrl=queue_url,
-                MessageBody=json.dumps(event),
-                MessageAttributes={
-                    "RULE_ARN": {"DataType": "String", "StringValue": self.spec.rule_arn},
-                    "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(error)[:256]},
-                },
-            )
-            self.dead_lettered += 1
+            code, retryable = classify(error)
+            if retryable:
+                policy = RetryPolicy.of(self.target)
+                delay = backoff(retries, self.rng) * self.time_scale
+                age = time.time() - int(message["Attributes"]["SentTimestamp"]) / 1000
+                if retries >= policy.maximum_retry_attempts:
+                    self._give_up(message["Body"], error, code, retries, "MaximumRetryAttempts")
+                elif age + delay > policy.maximum_event_age * self.time_scale:
+                    self._give_up(message["Body"], error, code, retries, "MaximumEventAgeInSeconds")
+                else:
+                    sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=round(delay)
+                    )
+                    self.retried += 1
+                    return
+            else:
+                self._give_up(message["Body"], error, code, retries, None)
+        sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _give_up(self, body: str, error: Exception, code: str, retries: int, exhausted: str | None) -> None:
+        """To the target's DLQ with EventBridge's attributes; without a DLQ the event is dropped (and logged)."""
+        dead_letter = self.target.get("DeadLetterConfig", {}).get("Arn")
+        if not dead_letter:
+            self.dropped += 1
+            logger.warning(
+                "rule %s dropped an event for target %s after %d retries (%s: %s); the target has no DLQ",
+                self.rule_id, self.target["Arn"], retries, code, error,
+            )  # fmt: skip
+            return
+        attributes = {
+            "RULE_ARN": _attribute(self.spec.rule_arn),
+            "TARGET_ARN": _attribute(self.target["Arn"]),
+            "ERROR_CODE": _attribute(code),
+            "ERROR_MESSAGE": _attribute(str(error)[:256] or type(error).__name__),
+            "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": str(retries)},
+        }
+        if exhausted:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = _attribute(exhausted)
+        sqs = self.client("sqs")
+        queue_url = sqs.get_queue_url(QueueName=dead_letter.rsplit(":", 1)[1])["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes)
+        self.dead_lettered += 1

@@ -185,6 +185,19 @@ def _back_up_transactions_by_item() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def _dead_letter_sns_deliveries() -> None:
+    """A failed SNS delivery goes to the subscription's DLQ, not to the publisher (moto_sns.py, loaded by path:
+    this folder is not on sys.path)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("moto_sns", os.path.join(os.path.dirname(__file__), "moto_sns.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.dead_letter_failed_deliveries()
+
+
 def main() -> None:
     # This folder must not shadow anything moto imports.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -196,6 +209,7 @@ def main() -> None:
     _cache_state_machine_programs()
     _back_up_transactions_by_item()
     _replay_like_eventbridge()
+    _dead_letter_sns_deliveries()
     from moto.server import main as serve
 
     sys.argv[0] = "moto_server"
