@@ -214,6 +214,17 @@ def test_unlimited_retries_last_until_the_record_expires_with_the_streams_retent
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
 
 
+def test_a_stream_mapping_gathers_records_for_its_batching_window() -> None:
+    function = ScriptedFunction(succeed)
+    mapping, _ = stream_mapping(function, batching_window=60, time_scale=0.02)  # 1.2 s
+    put_records({"n": 1})
+    later = threading.Timer(0.3, put_records, args=({"n": 2}, {"n": 3}))
+    later.start()
+    assert mapping.poll_once()
+    later.join()
+    assert [len(event["Records"]) for event in function.events] == [3]
+
+
 def test_a_stream_record_no_filter_matches_is_passed_over() -> None:
     function = ScriptedFunction(succeed)
     mapping, _ = stream_mapping(function, filters=[{"data": {"kind": ["wanted"]}}])

@@ -25,6 +25,7 @@ from tools.localcloud.alarms import AlarmEvaluator
 from tools.localcloud.aws_endpoint import AwsEndpoint, free_port
 from tools.localcloud.bridges import Bridge
 from tools.localcloud.faults import Faults
+from tools.localcloud.fidelity import Unemulated, warn_unemulated
 from tools.localcloud.functions import FunctionRuntime
 from tools.localcloud.httpapi import HttpApi, Route
 from tools.localcloud.intrinsics import Resolver
@@ -72,6 +73,7 @@ class LocalCloud:
         self.bridges: list[Bridge] = []
         self.http_api: HttpApi | None = None
         self.alarm_evaluator: AlarmEvaluator | None = None
+        self.unemulated: list[Unemulated] = []  # what the template asks for that runs differently here
         self._server: MotoServer | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -86,6 +88,7 @@ class LocalCloud:
         try:
             self._server.start()
             provision(self.stack)
+            self.unemulated = warn_unemulated(self.template, self.resolver.condition)
             self._run()
         except Exception:
             self.stop()
@@ -108,13 +111,15 @@ class LocalCloud:
         # Start the environments in parallel: each imports Powertools and pydantic once.
         self._in_parallel([runtime.start for runtime in self.functions.values()])
         for bridge_spec in self.stack.bridge_specs:
-            bridge = Bridge(bridge_spec, self.client)
+            bridge = Bridge(bridge_spec, self.client, self.time_scale)
             self.bridges.append(bridge)
             self._start_thread(f"bridge-{bridge.rule_id}", bridge.run)
         for logical_id, mapping_spec in self.stack.mapping_specs.items():
             function = self.functions[mapping_spec.function_id]
             mapping = mapping_from_spec(mapping_spec, function, self.client, self.ref, self.faults, self.time_scale)
             self.mappings[logical_id] = mapping
+            if not mapping_spec.enabled:
+                mapping.pause()  # Enabled: false, as a disabled mapping: it polls nothing
             mapping.start()
         if self.stack.routes:
             routes = [Route(route.method, route.path, self.functions[route.function_id]) for route in self.stack.routes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ class KinesisMapping(EventSourceMapping):
         retention_hours: int = 24,
         time_scale: float = 1.0,
         filters: Sequence[dict[str, Any]] = (),
+        batching_window: float = 0.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(logical_id, function)
@@ -54,6 +56,8 @@ class KinesisMapping(EventSourceMapping):
         age = maximum_record_age if maximum_record_age >= 0 else retention_hours * 3600
         self.maximum_age = timedelta(seconds=age * time_scale)
         self.filter = RecordFilter(filters)
+        self.batching_window = batching_window  # MaximumBatchingWindowInSeconds, on AWS's clock
+        self.time_scale = time_scale
         self.clock = clock
         self._iterators: dict[str, str] = {}
         self.caught_up = False
@@ -71,8 +75,7 @@ class KinesisMapping(EventSourceMapping):
     def poll_once(self) -> bool:
         worked = False
         for shard_id, iterator in list(self._shard_iterators().items()):
-            response = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_size)
-            records = response.get("Records", [])
+            records, next_iterator = self._read(iterator)
             if records:
                 worked = True
                 self.busy = True
@@ -80,9 +83,24 @@ class KinesisMapping(EventSourceMapping):
                     self._process(shard_id, records)
                 finally:
                     self.busy = False
-            self._iterators[shard_id] = response["NextShardIterator"]
+            self._iterators[shard_id] = next_iterator
         self.caught_up = not worked
         return worked
+
+    def _read(self, iterator: str) -> tuple[list[dict[str, Any]], str]:
+        """A shard's next batch: up to BatchSize records, gathered for up to the (scaled) batching window."""
+        response = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_size)
+        records: list[dict[str, Any]] = response.get("Records", [])
+        deadline = time.monotonic() + self.batching_window * self.time_scale
+        while records and len(records) < self.batch_size and not self._stop.is_set():
+            if time.monotonic() >= deadline:
+                break
+            self._stop.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+            response = self.kinesis.get_records(
+                ShardIterator=response["NextShardIterator"], Limit=self.batch_size - len(records)
+            )
+            records += response.get("Records", [])
+        return records, response["NextShardIterator"]
 
     def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         """Deliver records in order; retry from the first failure, bisect errors, give up to on-failure.

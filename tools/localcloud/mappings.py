@@ -69,4 +69,5 @@ def mapping_from_spec(
         retention_hours=spec.retention_hours,
         time_scale=time_scale,
         filters=spec.filters,
+        batching_window=spec.batching_window,
     )
