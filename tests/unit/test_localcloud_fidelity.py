@@ -10,6 +10,10 @@ import pytest
 from tools.localcloud.fidelity import ACCESS_CONTROL_TYPES, COVERAGE, unemulated, warn_unemulated
 from tools.localcloud.template import Template, load_template, translate
 
+RULE = [
+    {"Id": "fn", "Arn": {"Fn::GetAtt": ["Fn", "Arn"]}},  # a Lambda target: not delivered locally
+    {"Id": "q", "Arn": {"Fn::GetAtt": ["Queue", "Arn"]}, "InputPath": "$.detail"},  # moto applies InputPath
+]
 SAM: dict[str, Any] = {
     "Transform": "AWS::Serverless-2016-10-31",
     "Resources": {
@@ -55,17 +59,7 @@ SAM: dict[str, Any] = {
                 },
             },
         },
-        "ToFunction": {
-            "Type": "AWS::Events::Rule",
-            "Properties": {
-                "EventBusName": {"Ref": "Bus"},
-                "EventPattern": {"source": ["x"]},
-                "Targets": [
-                    {"Id": "fn", "Arn": {"Fn::GetAtt": ["Fn", "Arn"]}},
-                    {"Id": "q", "Arn": {"Fn::GetAtt": ["Queue", "Arn"]}, "InputPath": "$.detail"},
-                ],
-            },
-        },
+        "ToFunction": {"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"source": ["x"]}, "Targets": RULE}},
     },
 }
 

@@ -20,6 +20,7 @@ import pytest
 from tools.localcloud.functions import FunctionRuntime, FunctionSpec, InvocationResult
 from tools.localcloud.kinesis_mapping import KinesisMapping
 from tools.localcloud.mapping_base import failed_item_ids
+from tools.localcloud.provision_runtime import MappingSpec
 from tools.localcloud.sqs_mapping import SqsMapping
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -45,15 +46,13 @@ def succeed(_: dict[str, Any]) -> InvocationResult:
     return InvocationResult(ok=True)
 
 
-def queue_mapping(function: FunctionRuntime, **options: Any) -> tuple[SqsMapping, str]:
+def queue_mapping(function: FunctionRuntime, **settings: Any) -> tuple[SqsMapping, str]:
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
-    settings = {"batch_size": 10, "report_batch_item_failures": True, **options}
-    mapping = SqsMapping(
-        "Mapping", function, sqs, url, "arn:aws:sqs:us-east-1:123456789012:work", visibility_timeout=30,
-        time_scale=0.02, **settings,
-    )  # fmt: skip
-    return mapping, url
+    arn = "arn:aws:sqs:us-east-1:123456789012:work"
+    defaults = {"batch_size": 10, "report_batch_item_failures": True}
+    spec = MappingSpec("Mapping", "Probe", "Work", "AWS::SQS::Queue", arn, **{**defaults, **settings})
+    return SqsMapping(spec, function, sqs, url, visibility_timeout=30, time_scale=0.02), url
 
 
 def send(url: str, *bodies: Any) -> None:
@@ -130,7 +129,7 @@ def test_an_sqs_batch_whose_response_is_a_string_stays_on_the_queue() -> None:
 
 def test_filter_criteria_delete_the_records_no_filter_matches_without_invoking() -> None:
     function = ScriptedFunction(succeed)
-    mapping, url = queue_mapping(function, filters=[{"body": {"kind": ["wanted"]}}, {"body": ["plain"]}])
+    mapping, url = queue_mapping(function, filters=({"body": {"kind": ["wanted"]}}, {"body": ["plain"]}))
     send(url, {"kind": "wanted", "n": 1}, {"kind": "other", "n": 2}, "not json", "plain")
     assert mapping.poll_once()
     (event,) = function.events
@@ -141,7 +140,7 @@ def test_filter_criteria_delete_the_records_no_filter_matches_without_invoking()
 
 def test_filter_criteria_that_match_nothing_invoke_nothing() -> None:
     function = ScriptedFunction(succeed)
-    mapping, url = queue_mapping(function, filters=[{"body": {"kind": ["wanted"]}}])
+    mapping, url = queue_mapping(function, filters=({"body": {"kind": ["wanted"]}},))
     send(url, {"kind": "other"})
     assert mapping.poll_once()
     assert function.events == []
@@ -149,15 +148,19 @@ def test_filter_criteria_that_match_nothing_invoke_nothing() -> None:
 
 
 # -------------------------------------------------------------- Kinesis --
-def stream_mapping(function: FunctionRuntime, **options: Any) -> tuple[KinesisMapping, list[dict[str, Any]]]:
-    kinesis = boto3.client("kinesis")
-    kinesis.create_stream(StreamName="audit", ShardCount=1)
+def stream_mapping(
+    function: FunctionRuntime, time_scale: float = 1.0, clock: Any = None, **settings: Any
+) -> tuple[KinesisMapping, list[dict[str, Any]]]:
+    boto3.client("kinesis").create_stream(StreamName="audit", ShardCount=1)
     given_up: list[dict[str, Any]] = []
-    settings: dict[str, Any] = {"batch_size": 100, "bisect_on_error": True, "maximum_retry_attempts": 3, **options}
-    mapping = KinesisMapping(
-        "Mapping", function, kinesis, "audit", "arn:aws:kinesis:us-east-1:123456789012:stream/audit",
-        starting_position="TRIM_HORIZON", report_batch_item_failures=True, on_failure=given_up.append, **settings,
+    arn = "arn:aws:kinesis:us-east-1:123456789012:stream/audit"
+    defaults = {"batch_size": 100, "bisect_on_error": True, "maximum_retry_attempts": 3}
+    spec = MappingSpec(
+        "Mapping", "Probe", "Audit", "AWS::Kinesis::Stream", arn, starting_position="TRIM_HORIZON",
+        report_batch_item_failures=True, **{**defaults, **settings},
     )  # fmt: skip
+    kinesis = boto3.client("kinesis")
+    mapping = KinesisMapping(spec, function, kinesis, "audit", given_up.append, time_scale, clock)
     return mapping, given_up
 
 
@@ -227,7 +230,7 @@ def test_a_stream_mapping_gathers_records_for_its_batching_window() -> None:
 
 def test_a_stream_record_no_filter_matches_is_passed_over() -> None:
     function = ScriptedFunction(succeed)
-    mapping, _ = stream_mapping(function, filters=[{"data": {"kind": ["wanted"]}}])
+    mapping, _ = stream_mapping(function, filters=({"data": {"kind": ["wanted"]}},))
     put_records({"kind": "wanted"}, {"kind": "other"})
     assert mapping.poll_once()
     (event,) = function.events

@@ -102,18 +102,14 @@ class Bridge:
     dead_lettered: int = 0
     dropped: int = 0
     busy: bool = False
+    rule_id: str = field(init=False)
+    target: dict[str, Any] = field(init=False)
+    queue_url: str = field(init=False)
+    retry_policy: RetryPolicy = field(init=False)
 
-    @property
-    def rule_id(self) -> str:
-        return self.spec.rule_id
-
-    @property
-    def target(self) -> dict[str, Any]:
-        return self.spec.target
-
-    @property
-    def queue_url(self) -> str:
-        return self.spec.queue_url
+    def __post_init__(self) -> None:
+        self.rule_id, self.target, self.queue_url = self.spec.rule_id, self.spec.target, self.spec.queue_url
+        self.retry_policy = RetryPolicy.of(self.target)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until stopped; a failure of the bridge itself is logged and polling goes on."""
@@ -156,7 +152,7 @@ class Bridge:
         except Exception as error:
             code, retryable = classify(error)
             if retryable:
-                policy = RetryPolicy.of(self.target)
+                policy = self.retry_policy
                 delay = backoff(retries, self.rng) * self.time_scale
                 age = time.time() - int(message["Attributes"]["SentTimestamp"]) / 1000
                 if retries >= policy.maximum_retry_attempts:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
-from tools.localcloud.mapping_base import REGION, EventSourceMapping, RecordFilter, failed_item_ids, json_or_text
+from tools.localcloud.mapping_base import REGION, EventSourceMapping, failed_item_ids, json_or_text
+from tools.localcloud.provision_runtime import MappingSpec
 
 RETRY_PAUSE = 0.02  # seconds between retries of a failing batch: a poison record must not spin a core
 
@@ -23,52 +24,38 @@ class KinesisMapping(EventSourceMapping):
 
     def __init__(
         self,
-        logical_id: str,
+        spec: MappingSpec,
         function: FunctionRuntime,
         kinesis: Any,
         stream_name: str,
-        stream_arn: str,
-        batch_size: int,
-        starting_position: str,
-        bisect_on_error: bool,
-        maximum_retry_attempts: int,
-        report_batch_item_failures: bool,
         on_failure: Callable[[dict[str, Any]], None] | None,
-        maximum_record_age: int = -1,
-        retention_hours: int = 24,
         time_scale: float = 1.0,
-        filters: Sequence[dict[str, Any]] = (),
-        batching_window: float = 0.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(logical_id, function)
+        super().__init__(spec, function, time_scale)
         self.kinesis = kinesis
         self.stream_name = stream_name
-        self.stream_arn = stream_arn
-        self.batch_size = batch_size
-        self.starting_position = starting_position
-        self.bisect_on_error = bisect_on_error
-        self.maximum_retry_attempts = maximum_retry_attempts  # -1: until the record expires
-        self.report_batch_item_failures = report_batch_item_failures
+        self.stream_arn = spec.source_arn
         self.on_failure = on_failure
         # A record expires at MaximumRecordAgeInSeconds, else when the stream's retention drops it;
-        # both on the local cloud's clock.
-        age = maximum_record_age if maximum_record_age >= 0 else retention_hours * 3600
+        # both on the local cloud's clock. MaximumRetryAttempts -1 retries until then.
+        age = spec.maximum_record_age if spec.maximum_record_age >= 0 else spec.retention_hours * 3600
         self.maximum_age = timedelta(seconds=age * time_scale)
-        self.filter = RecordFilter(filters)
-        self.batching_window = batching_window  # MaximumBatchingWindowInSeconds, on AWS's clock
-        self.time_scale = time_scale
-        self.clock = clock
+        self.clock = clock or self.now
         self._iterators: dict[str, str] = {}
         self.caught_up = False
         self.last_arrival: datetime | None = None
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
 
     def _shard_iterators(self) -> dict[str, str]:
         if not self._iterators:
             shards = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]["Shards"]
             for shard in shards:
                 self._iterators[shard["ShardId"]] = self.kinesis.get_shard_iterator(
-                    StreamName=self.stream_name, ShardId=shard["ShardId"], ShardIteratorType=self.starting_position
+                    StreamName=self.stream_name, ShardId=shard["ShardId"], ShardIteratorType=self.spec.starting_position
                 )["ShardIterator"]
         return self._iterators
 
@@ -91,7 +78,7 @@ class KinesisMapping(EventSourceMapping):
         """A shard's next batch: up to BatchSize records, gathered for up to the (scaled) batching window."""
         response = self.kinesis.get_records(ShardIterator=iterator, Limit=self.batch_size)
         records: list[dict[str, Any]] = response.get("Records", [])
-        deadline = time.monotonic() + self.batching_window * self.time_scale
+        deadline = self.batching_deadline
         while records and len(records) < self.batch_size and not self._stop.is_set():
             if time.monotonic() >= deadline:
                 break
@@ -127,10 +114,10 @@ class KinesisMapping(EventSourceMapping):
             # Records before the first failure are checkpointed, exactly as Lambda does.
             self.stats.processed += failed_from
             remaining = batch[failed_from:]
-            if not result.ok and self.bisect_on_error and len(remaining) > 1:
+            if not result.ok and self.spec.bisect_on_error and len(remaining) > 1:
                 middle = len(remaining) // 2
                 pending[:0] = [(remaining[:middle], retries), (remaining[middle:], retries)]
-            elif 0 <= self.maximum_retry_attempts <= retries:
+            elif 0 <= self.spec.maximum_retry_attempts <= retries:
                 self._give_up(shard_id, remaining, "RetryAttemptsExhausted", retries, result)
             else:
                 pending.insert(0, (remaining, retries + 1))

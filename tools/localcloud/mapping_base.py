@@ -12,6 +12,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
+from tools.localcloud.provision_runtime import MappingSpec
 
 REGION = "us-east-1"
 LONG_POLL_SECONDS = 1
@@ -29,19 +30,32 @@ class MappingStats:
 
 
 class EventSourceMapping:
-    """Base: a polling thread that can be paused (to simulate an outage) and stopped."""
+    """Base: the template's settings, and a polling thread that can be paused (to simulate an outage) and stopped.
+
+    Times in the spec are on AWS's clock; `time_scale` turns them into the local cloud's.
+    """
 
     idle_interval = 0.1  # seconds between polls that found nothing
 
-    def __init__(self, logical_id: str, function: FunctionRuntime) -> None:
-        self.logical_id = logical_id
+    def __init__(self, spec: MappingSpec, function: FunctionRuntime, time_scale: float) -> None:
+        self.spec = spec
+        self.logical_id = spec.logical_id
         self.function = function
+        self.time_scale = time_scale
+        self.batch_size = spec.batch_size
+        self.report_batch_item_failures = spec.report_batch_item_failures
+        self.filter = RecordFilter(spec.filters)
         self.stats = MappingStats()
         self.busy = False
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self._thread = threading.Thread(target=self._loop, name=f"esm-{logical_id}", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"esm-{spec.logical_id}", daemon=True)
+
+    @property
+    def batching_deadline(self) -> float:
+        """When a batch started now must be invoked (MaximumBatchingWindowInSeconds, scaled), on time.monotonic()."""
+        return time.monotonic() + self.spec.batching_window * self.time_scale
 
     def start(self) -> None:
         self._thread.start()

@@ -38,36 +38,8 @@ def mapping_from_spec(
     """The poller for a mapping: `client` gives boto3 clients, `ref` a resource's Ref value."""
     sqs = client("sqs")
     if spec.source_type == "AWS::SQS::Queue":
-        visibility = sqs.get_queue_attributes(QueueUrl=ref(spec.source_id), AttributeNames=["VisibilityTimeout"])
-        return SqsMapping(
-            spec.logical_id,
-            function,
-            sqs,
-            queue_url=ref(spec.source_id),
-            queue_arn=spec.source_arn,
-            batch_size=spec.batch_size,
-            report_batch_item_failures=spec.report_batch_item_failures,
-            visibility_timeout=int(visibility["Attributes"]["VisibilityTimeout"]),
-            time_scale=time_scale,
-            faults=faults,
-            batching_window=spec.batching_window,
-            filters=spec.filters,
-        )
-    return KinesisMapping(
-        spec.logical_id,
-        function,
-        client("kinesis"),
-        stream_name=ref(spec.source_id),
-        stream_arn=spec.source_arn,
-        batch_size=spec.batch_size,
-        starting_position=spec.starting_position,
-        bisect_on_error=spec.bisect_on_error,
-        maximum_retry_attempts=spec.maximum_retry_attempts,
-        report_batch_item_failures=spec.report_batch_item_failures,
-        on_failure=on_failure_to_sqs(sqs, ref(spec.on_failure_id)) if spec.on_failure_id else None,
-        maximum_record_age=spec.maximum_record_age,
-        retention_hours=spec.retention_hours,
-        time_scale=time_scale,
-        filters=spec.filters,
-        batching_window=spec.batching_window,
-    )
+        queue_url = ref(spec.source_id)
+        visibility = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        return SqsMapping(spec, function, sqs, queue_url, int(visibility["VisibilityTimeout"]), time_scale, faults)
+    on_failure = on_failure_to_sqs(sqs, ref(spec.on_failure_id)) if spec.on_failure_id else None
+    return KinesisMapping(spec, function, client("kinesis"), ref(spec.source_id), on_failure, time_scale)

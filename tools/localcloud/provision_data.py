@@ -1,8 +1,4 @@
-"""Provisioners for names, tables, streams, state machines, alarms and dashboards.
-
-Each takes the `Stack`, creates its resource type on moto as the template declares it,
-and records the physical ids (Ref value and attributes) the rest of the template refers to.
-"""
+"""Provisioners (see provisioners.py) for data and operations: names, tables, streams, state machines, alarms."""
 
 from __future__ import annotations
 
@@ -10,63 +6,51 @@ import json
 from typing import Any
 
 from tools.localcloud.intrinsics import UnresolvedError
-from tools.localcloud.stack import ACCOUNT, REGION, Stack
+from tools.localcloud.stack import ACCOUNT, REGION, Stack, words
 from tools.localcloud.tables import create_table
 
-ALARM_PROPERTIES = (
-    "AlarmDescription",
-    "Namespace",
-    "MetricName",
-    "Dimensions",
-    "Statistic",
-    "Period",
-    "EvaluationPeriods",
-    "Threshold",
-    "ComparisonOperator",
-    "TreatMissingData",
-    "DatapointsToAlarm",
-    "ActionsEnabled",
-    "AlarmActions",
-    "OKActions",
-    "InsufficientDataActions",
+ALARM_PROPERTIES = words(
+    "AlarmDescription Namespace MetricName Dimensions Statistic Period EvaluationPeriods Threshold ComparisonOperator "
+    "TreatMissingData DatapointsToAlarm ActionsEnabled AlarmActions OKActions InsufficientDataActions"
 )
 
 
+# The names and ARNs of resources that exist only as names here, and of functions and state machines,
+# which other resources refer to before they are created. {name} is the physical name.
+_NAMED = {
+    "AWS::IAM::Role": ("{name}", {"Arn": "arn:aws:iam::{account}:role/{name}", "RoleId": "{name}"}),
+    "AWS::Logs::LogGroup": ("{name}", {"Arn": "arn:aws:logs:{region}:{account}:log-group:{name}:*"}),
+    "AWS::Lambda::LayerVersion": ("arn:aws:lambda:{region}:{account}:layer:{name}:1", {}),
+    "AWS::ApiGatewayV2::Api": ("localapi", {"ApiEndpoint": "http://127.0.0.1"}),
+    "AWS::Lambda::Function": ("{name}", {"Arn": "arn:aws:lambda:{region}:{account}:function:{name}"}),
+    "AWS::StepFunctions::StateMachine": (
+        "arn:aws:states:{region}:{account}:stateMachine:{name}",
+        {"Arn": "arn:aws:states:{region}:{account}:stateMachine:{name}", "Name": "{name}"},
+    ),
+}
+
+
 def name_passive_resources(stack: Stack) -> None:
-    """Resources that exist only as names here (roles, log groups, layers, APIs), and the names of
-    functions and state machines, which other resources refer to before they are created."""
+    """Names first: roles, log groups, layers and APIs exist only as names; functions may be named."""
     for logical_id, resource in stack.template.resources.items():
-        kind, name = resource["Type"], stack.name(logical_id)
-        if kind == "AWS::IAM::Role":
-            stack.add(logical_id, name, Arn=f"arn:aws:iam::{ACCOUNT}:role/{name}", RoleId=name)
-        elif kind == "AWS::Logs::LogGroup":
-            stack.add(logical_id, name, Arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*")
-        elif kind == "AWS::Lambda::LayerVersion":
-            stack.add(logical_id, f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{name}:1")
-        elif kind == "AWS::ApiGatewayV2::Api":
-            stack.add(logical_id, "localapi", ApiEndpoint="http://127.0.0.1")
-        elif kind == "AWS::Lambda::Function":
-            name = str(stack.resolver.resolve(resource.get("Properties", {}).get("FunctionName", name)))
-            stack.add(logical_id, name, Arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
-        elif kind == "AWS::StepFunctions::StateMachine":
-            arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
-            stack.add(logical_id, arn, Arn=arn, Name=name)
+        if resource["Type"] not in _NAMED:
+            continue
+        declared_name = resource.get("Properties", {}).get("FunctionName", stack.name(logical_id))
+        values = {"name": str(stack.resolver.resolve(declared_name)), "region": REGION, "account": ACCOUNT}
+        ref, attributes = _NAMED[resource["Type"]]
+        stack.add(logical_id, ref.format(**values), **{key: text.format(**values) for key, text in attributes.items()})
 
 
 def provision_tables(stack: Stack) -> None:
     dynamodb = stack.client("dynamodb")
-    for logical_id, resource in stack.resources("AWS::DynamoDB::Table").items():
-        props = stack.props(resource)
-        name = props.get("TableName", stack.name(logical_id))
+    for logical_id, props, name in stack.declared("AWS::DynamoDB::Table", "TableName"):
         arn = create_table(dynamodb, name, props)
         stack.add(logical_id, name, Arn=arn, StreamArn=f"{arn}/stream/local")
 
 
 def provision_streams(stack: Stack) -> None:
     kinesis = stack.client("kinesis")
-    for logical_id, resource in stack.resources("AWS::Kinesis::Stream").items():
-        props = stack.props(resource)
-        name = props.get("Name", stack.name(logical_id))
+    for logical_id, props, name in stack.declared("AWS::Kinesis::Stream", "Name"):
         kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
         if "RetentionPeriodHours" in props and int(props["RetentionPeriodHours"]) > 24:
             kinesis.increase_stream_retention_period(
@@ -114,17 +98,13 @@ def provision_state_machines(stack: Stack) -> None:
 def provision_alarms(stack: Stack) -> None:
     """Alarms in moto's CloudWatch; the local cloud's AlarmEvaluator (alarms.py) evaluates them."""
     cloudwatch = stack.client("cloudwatch")
-    for logical_id, resource in stack.resources("AWS::CloudWatch::Alarm").items():
-        props = stack.props(resource)
-        name = props.get("AlarmName", stack.name(logical_id))
+    for logical_id, props, name in stack.declared("AWS::CloudWatch::Alarm", "AlarmName"):
         cloudwatch.put_metric_alarm(AlarmName=name, **{key: props[key] for key in ALARM_PROPERTIES if key in props})
         stack.add(logical_id, name, Arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}")
 
 
 def provision_dashboards(stack: Stack) -> None:
     cloudwatch = stack.client("cloudwatch")
-    for logical_id, resource in stack.resources("AWS::CloudWatch::Dashboard").items():
-        props = stack.props(resource)
-        name = props.get("DashboardName", stack.name(logical_id))
+    for logical_id, props, name in stack.declared("AWS::CloudWatch::Dashboard", "DashboardName"):
         cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
         stack.add(logical_id, name)

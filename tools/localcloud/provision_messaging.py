@@ -1,7 +1,6 @@
-"""Provisioners for the messaging resources: KMS keys, buses, topics, queues, subscriptions, policies, archives.
+"""Provisioners (see provisioners.py) for messaging: KMS keys, buses, topics, queues, subscriptions, policies, archives.
 
-Each takes the `Stack`, creates its resource type on moto as the template declares it,
-and records the physical ids (Ref value and attributes) the rest of the template refers to.
+Queue and subscription properties become SQS and SNS attributes, which are strings.
 """
 
 from __future__ import annotations
@@ -9,19 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tools.localcloud.stack import ACCOUNT, REGION, Stack
+from tools.localcloud.stack import ACCOUNT, REGION, Stack, words
 
-QUEUE_ATTRIBUTES = (
-    "VisibilityTimeout",
-    "MessageRetentionPeriod",
-    "DelaySeconds",
-    "ReceiveMessageWaitTimeSeconds",
-    "MaximumMessageSize",
-    "SqsManagedSseEnabled",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "FifoQueue",
-    "ContentBasedDeduplication",
+QUEUE_ATTRIBUTES = words(
+    "VisibilityTimeout MessageRetentionPeriod DelaySeconds ReceiveMessageWaitTimeSeconds MaximumMessageSize "
+    "SqsManagedSseEnabled KmsMasterKeyId KmsDataKeyReusePeriodSeconds FifoQueue ContentBasedDeduplication"
 )
 SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
 
@@ -38,33 +29,28 @@ def attribute_value(value: Any) -> str:
 def provision_keys(stack: Stack) -> None:
     """KMS keys (with their key policy and rotation) and aliases."""
     kms = stack.client("kms")
-    for logical_id, resource in stack.resources("AWS::KMS::Key").items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::KMS::Key"):
         metadata = kms.create_key(
             Description=props.get("Description", logical_id), Policy=json.dumps(props["KeyPolicy"])
         )["KeyMetadata"]
         if props.get("EnableKeyRotation"):
             kms.enable_key_rotation(KeyId=metadata["KeyId"])
         stack.add(logical_id, metadata["KeyId"], Arn=metadata["Arn"], KeyId=metadata["KeyId"])
-    for logical_id, resource in stack.resources("AWS::KMS::Alias").items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::KMS::Alias"):
         kms.create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         stack.add(logical_id, props["AliasName"])
 
 
 def provision_buses(stack: Stack) -> None:
     events = stack.client("events")
-    for logical_id, resource in stack.resources("AWS::Events::EventBus").items():
-        name = stack.props(resource)["Name"]
+    for logical_id, _, name in stack.declared("AWS::Events::EventBus", "Name"):
         arn = events.create_event_bus(Name=name)["EventBusArn"]
         stack.add(logical_id, name, Arn=arn, Name=name)
 
 
 def provision_topics(stack: Stack) -> None:
     sns = stack.client("sns")
-    for logical_id, resource in stack.resources("AWS::SNS::Topic").items():
-        props = stack.props(resource)
-        name = props.get("TopicName", stack.name(logical_id))
+    for logical_id, props, name in stack.declared("AWS::SNS::Topic", "TopicName"):
         attributes = {key: attribute_value(props[key]) for key in ("KmsMasterKeyId", "DisplayName") if key in props}
         arn = sns.create_topic(Name=name, Attributes=attributes)["TopicArn"]
         stack.add(logical_id, arn, TopicArn=arn, TopicName=name)
@@ -88,8 +74,7 @@ def provision_queues(stack: Stack) -> None:
         attributes = {key: attribute_value(props[key]) for key in QUEUE_ATTRIBUTES if key in props}
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         stack.add(logical_id, url, Arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}", QueueName=name, QueueUrl=url)
-    for logical_id, resource in queues.items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::SQS::Queue"):
         policies = {key: attribute_value(props[key]) for key in ("RedrivePolicy", "RedriveAllowPolicy") if key in props}
         if policies:
             sqs.set_queue_attributes(QueueUrl=stack.ref(logical_id), Attributes=policies)
@@ -98,8 +83,7 @@ def provision_queues(stack: Stack) -> None:
 def provision_subscriptions(stack: Stack) -> None:
     """SNS subscriptions with their filter policies, raw delivery and redrive policy (moto_server.py uses it)."""
     sns = stack.client("sns")
-    for logical_id, resource in stack.resources("AWS::SNS::Subscription").items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::SNS::Subscription"):
         arn = sns.subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
@@ -113,8 +97,7 @@ def provision_subscriptions(stack: Stack) -> None:
 def provision_queue_policies(stack: Stack) -> None:
     """Queue policies are set on moto's queues (and read by the console); moto does not enforce them."""
     sqs = stack.client("sqs")
-    for logical_id, resource in stack.resources("AWS::SQS::QueuePolicy").items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::SQS::QueuePolicy"):
         for queue_url in props["Queues"]:
             sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
         stack.add(logical_id, logical_id)
@@ -122,13 +105,11 @@ def provision_queue_policies(stack: Stack) -> None:
 
 def provision_archives(stack: Stack) -> None:
     events = stack.client("events")
-    for logical_id, resource in stack.resources("AWS::Events::Archive").items():
-        props = stack.props(resource)
-        name = props.get("ArchiveName", stack.name(logical_id))[:48]
-        arguments = {"ArchiveName": name, "EventSourceArn": props["SourceArn"]}
+    for logical_id, props, name in stack.declared("AWS::Events::Archive", "ArchiveName"):
+        arguments = {"ArchiveName": name[:48], "EventSourceArn": props["SourceArn"]}
         if "RetentionDays" in props:
             arguments["RetentionDays"] = int(props["RetentionDays"])
         if "EventPattern" in props:
             arguments["EventPattern"] = json.dumps(props["EventPattern"])
         arn = events.create_archive(**arguments)["ArchiveArn"]
-        stack.add(logical_id, name, Arn=arn)
+        stack.add(logical_id, name[:48], Arn=arn)

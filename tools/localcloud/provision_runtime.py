@@ -81,8 +81,7 @@ def provision_functions(stack: Stack) -> None:
         for logical_id in stack.template.of_type("AWS::Lambda::LayerVersion")
         if (path := stack.template.local_path(logical_id)) is not None
     }
-    for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
-        props = stack.props(resource)
+    for logical_id, props, _ in stack.declared("AWS::Lambda::Function"):
         code_dir = stack.template.local_path(logical_id)
         if code_dir is None:
             raise UnresolvedError(f"{logical_id}: the local cloud runs functions with a local CodeUri only")
@@ -101,10 +100,8 @@ def provision_functions(stack: Stack) -> None:
 def provision_rules(stack: Stack) -> None:
     """Rules on moto's EventBridge; SQS targets as declared, others through a bridge queue."""
     events, sqs = stack.client("events"), stack.client("sqs")
-    for logical_id, resource in stack.resources("AWS::Events::Rule").items():
-        props = stack.props(resource)
+    for logical_id, props, name in stack.declared("AWS::Events::Rule", "Name"):
         bus = props.get("EventBusName", "default")
-        name = props.get("Name", stack.name(logical_id))
         arn = events.put_rule(
             Name=name,
             EventBusName=bus,
@@ -165,8 +162,8 @@ def mapping_spec(stack: Stack, logical_id: str, props: dict[str, Any]) -> Mappin
 
 
 def provision_mappings(stack: Stack) -> None:
-    for logical_id, resource in stack.resources("AWS::Lambda::EventSourceMapping").items():
-        stack.mapping_specs[logical_id] = mapping_spec(stack, logical_id, stack.props(resource))
+    for logical_id, props, _ in stack.declared("AWS::Lambda::EventSourceMapping"):
+        stack.mapping_specs[logical_id] = mapping_spec(stack, logical_id, props)
 
 
 def provision_http_api(stack: Stack) -> None:

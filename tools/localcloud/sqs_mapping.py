@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from tools.localcloud.faults import FaultKind, Faults
 from tools.localcloud.functions import FunctionRuntime
-from tools.localcloud.mapping_base import (
-    LONG_POLL_SECONDS,
-    REGION,
-    EventSourceMapping,
-    RecordFilter,
-    failed_item_ids,
-    json_or_text,
-)
+from tools.localcloud.mapping_base import LONG_POLL_SECONDS, REGION, EventSourceMapping, failed_item_ids, json_or_text
+from tools.localcloud.provision_runtime import MappingSpec
 
 SQS_RECEIVE_LIMIT = 10  # messages one ReceiveMessage returns at most
 
@@ -26,30 +19,20 @@ class SqsMapping(EventSourceMapping):
 
     def __init__(
         self,
-        logical_id: str,
+        spec: MappingSpec,
         function: FunctionRuntime,
         sqs: Any,
         queue_url: str,
-        queue_arn: str,
-        batch_size: int,
-        report_batch_item_failures: bool,
         visibility_timeout: int,
         time_scale: float,
         faults: Faults | None = None,
-        batching_window: float = 0.0,
-        filters: Sequence[dict[str, Any]] = (),
     ) -> None:
-        super().__init__(logical_id, function)
+        super().__init__(spec, function, time_scale)
         self.sqs = sqs
         self.queue_url = queue_url
-        self.queue_arn = queue_arn
-        self.batch_size = batch_size
-        self.report_batch_item_failures = report_batch_item_failures
+        self.queue_arn = spec.source_arn
         self.visibility_timeout = visibility_timeout
-        self.time_scale = time_scale
         self.faults = faults
-        self.batching_window = batching_window  # MaximumBatchingWindowInSeconds, on AWS's clock
-        self.filter = RecordFilter(filters)
 
     @property
     def retry_delay(self) -> int:
@@ -96,7 +79,7 @@ class SqsMapping(EventSourceMapping):
     def _gather(self, wanted: int) -> list[dict[str, Any]]:
         """More messages for the batch, as Lambda gathers them: until BatchSize is reached, or the
         batching window (scaled) has passed and the queue has nothing more to give right away."""
-        deadline = time.monotonic() + self.batching_window * self.time_scale
+        deadline = self.batching_deadline
         gathered: list[dict[str, Any]] = []
         while len(gathered) < wanted and not self._stop.is_set():
             more = self._receive(min(SQS_RECEIVE_LIMIT, wanted - len(gathered)), 0)

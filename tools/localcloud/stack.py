@@ -8,7 +8,7 @@ which the local cloud then starts. Provisioners reach moto through `stack.client
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+
+def words(text: str) -> tuple[str, ...]:
+    """A list of names written as one string (property names, for instance)."""
+    return tuple(text.split())
 
 
 @dataclass
@@ -48,34 +53,26 @@ def stack_parameters(template: Template, stack_name: str, overrides: dict[str, A
     }
 
 
+@dataclass
 class Stack:
     """The template's resources, resolved against what has been provisioned."""
 
-    def __init__(
-        self,
-        template: Template,
-        stack_name: str,
-        parameters: dict[str, Any],
-        client: Callable[[str], Any],
-        time_scale: float = 1.0,
-    ) -> None:
-        self.template = template
-        self.stack_name = stack_name
-        self.parameters = parameters
-        self.client = client
-        self.time_scale = time_scale
-        self.physical: dict[str, Physical] = {}
-        self.resolver = Resolver(
-            parameters=parameters,
-            conditions=template.cfn.get("Conditions", {}),
-            ref=self.ref,
-            get_att=self.attribute,
-        )
-        # What runs, found by the provisioners and started by the local cloud.
-        self.function_specs: dict[str, FunctionSpec] = {}
-        self.mapping_specs: dict[str, MappingSpec] = {}
-        self.bridge_specs: list[BridgeSpec] = []
-        self.routes: list[RouteSpec] = []
+    template: Template
+    stack_name: str
+    parameters: dict[str, Any]
+    client: Callable[[str], Any] = field(repr=False)
+    time_scale: float = 1.0
+    physical: dict[str, Physical] = field(default_factory=dict)
+    # What runs, found by the provisioners and started by the local cloud.
+    function_specs: dict[str, FunctionSpec] = field(default_factory=dict)
+    mapping_specs: dict[str, MappingSpec] = field(default_factory=dict)
+    bridge_specs: list[BridgeSpec] = field(default_factory=list)
+    routes: list[RouteSpec] = field(default_factory=list)
+    resolver: Resolver = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        conditions = self.template.cfn.get("Conditions", {})
+        self.resolver = Resolver(self.parameters, conditions, ref=self.ref, get_att=self.attribute)
 
     def ref(self, logical_id: str) -> Any:
         if logical_id in self.physical:
@@ -98,6 +95,13 @@ class Stack:
             for logical_id, resource in self.template.of_type(resource_type).items()
             if "Condition" not in resource or self.resolver.condition(resource["Condition"])
         }
+
+    def declared(self, resource_type: str, name_property: str = "") -> Iterator[tuple[str, dict[str, Any], str]]:
+        """Each resource of a type whose Condition holds: logical id, resolved properties, and physical name
+        (the `name_property` if the template sets it, else the name CloudFormation would generate)."""
+        for logical_id, resource in self.resources(resource_type).items():
+            props = self.props(resource)
+            yield logical_id, props, str(props.get(name_property) or self.name(logical_id))
 
     def props(self, resource: dict[str, Any]) -> dict[str, Any]:
         resolved: dict[str, Any] = self.resolver.resolve(resource.get("Properties", {}))
