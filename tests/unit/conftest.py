@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.support.aws import create_table
-from tests.support.capture import BusCapture, capture_bus
+from tests.support.capture import BusCapture, CallbackRecorder, capture_bus, record_callbacks
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +34,14 @@ def function_env(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Bu
         return capture
 
     return setup
+
+
+@pytest.fixture
+def bus(function_env: Callable[..., BusCapture], request: pytest.FixtureRequest) -> BusCapture:
+    """The function's environment with the tables the test module names in its TABLES (ENV_VAR -> logical id)."""
+    return function_env(**getattr(request.module, "TABLES", {}))
+
+
+@pytest.fixture
+def callbacks(monkeypatch: pytest.MonkeyPatch) -> CallbackRecorder:
+    return record_callbacks(monkeypatch)

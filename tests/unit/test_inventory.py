@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -48,31 +49,23 @@ def test_aggregate_merges_repeated_skus() -> None:
 
 
 @pytest.mark.parametrize(
-    ("state", "expected"),
+    ("decide", "state", "expected"),
     [
-        (None, ReserveDecision.RESERVE),
-        ("RESERVED", ReserveDecision.ALREADY_RESERVED),
-        ("RELEASED", ReserveDecision.REFUSE),
-        ("REFUSED", ReserveDecision.ALREADY_REFUSED),
+        (decide_reserve, None, ReserveDecision.RESERVE),
+        (decide_reserve, "RESERVED", ReserveDecision.ALREADY_RESERVED),
+        (decide_reserve, "RELEASED", ReserveDecision.REFUSE),
+        (decide_reserve, "REFUSED", ReserveDecision.ALREADY_REFUSED),
+        (decide_release, None, ReleaseDecision.TOMBSTONE),
+        (decide_release, "RESERVED", ReleaseDecision.RELEASE),
+        (decide_release, "RELEASED", ReleaseDecision.ALREADY_RELEASED),
+        (decide_release, "REFUSED", ReleaseDecision.ALREADY_RELEASED),
     ],
 )
-def test_reserve_decision_follows_the_reservation_state(state: str | None, expected: ReserveDecision) -> None:
+def test_decisions_follow_the_reservation_state(
+    decide: Callable[[Reservation | None], StrEnum], state: str | None, expected: StrEnum
+) -> None:
     existing = None if state is None else Reservation(order_id="o", state=ReservationState(state), lines=[])
-    assert decide_reserve(existing) is expected
-
-
-@pytest.mark.parametrize(
-    ("state", "expected"),
-    [
-        (None, ReleaseDecision.TOMBSTONE),
-        ("RESERVED", ReleaseDecision.RELEASE),
-        ("RELEASED", ReleaseDecision.ALREADY_RELEASED),
-        ("REFUSED", ReleaseDecision.ALREADY_RELEASED),
-    ],
-)
-def test_release_decision_follows_the_reservation_state(state: str | None, expected: ReleaseDecision) -> None:
-    existing = None if state is None else Reservation(order_id="o", state=ReservationState(state), lines=[])
-    assert decide_release(existing) is expected
+    assert decide(existing) is expected
 
 
 @pytest.mark.parametrize(
@@ -92,9 +85,7 @@ def test_only_a_failed_condition_on_a_stock_line_is_a_shortage(reasons: list[str
 # --- store and handler on moto -----------------------------------------------
 
 
-@pytest.fixture
-def bus(function_env: Callable[..., BusCapture]) -> BusCapture:
-    return function_env(INVENTORY_TABLE_NAME="InventoryTable")
+TABLES = {"INVENTORY_TABLE_NAME": "InventoryTable"}
 
 
 @pytest.fixture

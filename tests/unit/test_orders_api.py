@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -18,10 +17,7 @@ from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
 from tools.localcloud.orders_client import order_request
 
-
-@pytest.fixture
-def bus(function_env: Callable[..., BusCapture]) -> BusCapture:
-    return function_env(ORDERS_TABLE_NAME="OrdersTable", AUDIT_TABLE_NAME="AuditTable")
+TABLES = {"ORDERS_TABLE_NAME": "OrdersTable", "AUDIT_TABLE_NAME": "AuditTable"}
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 import pytest
 
 from orderflow.catalog import ChargePayment, ChargePaymentData, RefundPayment, RefundPaymentData
 from payment.ledger import PaymentsLedger
 from payment.provider import SANDBOX_LIMIT_CENTS, SandboxProvider
-from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
+from tests.support.capture import BusCapture, CallbackRecorder
 from tests.support.factories import a_command, sqs_event
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
@@ -45,19 +44,12 @@ def test_sandbox_charge_ids_are_deterministic() -> None:
     assert provider.charge("o1", 1, "EUR", "t").charge_id == provider.charge("o1", 1, "EUR", "t").charge_id
 
 
-@pytest.fixture
-def bus(function_env: Callable[..., BusCapture]) -> BusCapture:
-    return function_env(PAYMENTS_TABLE_NAME="PaymentsTable")
+TABLES = {"PAYMENTS_TABLE_NAME": "PaymentsTable"}
 
 
 @pytest.fixture
 def ledger(bus: BusCapture) -> PaymentsLedger:
     return PaymentsLedger(os.environ["PAYMENTS_TABLE_NAME"])
-
-
-@pytest.fixture
-def callbacks(monkeypatch: pytest.MonkeyPatch) -> CallbackRecorder:
-    return record_callbacks(monkeypatch)
 
 
 def run(*commands: object) -> dict[str, object]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 import pytest
 
 from orderflow.catalog import CancelShipment, CancelShipmentData, CreateShipment, CreateShipmentData, StockLine
 from shipping.carrier import REFUSED_POSTAL_CODE, SandboxCarrier
 from shipping.store import ShipmentsStore, ShipmentState
-from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
+from tests.support.capture import BusCapture, CallbackRecorder
 from tests.support.factories import a_command, an_address, sqs_event
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
@@ -33,19 +32,12 @@ def test_the_sandbox_carrier_refuses_the_documented_postal_code_only() -> None:
     assert carrier.book("o1", an_address()).accepted
 
 
-@pytest.fixture
-def bus(function_env: Callable[..., BusCapture]) -> BusCapture:
-    return function_env(SHIPMENTS_TABLE_NAME="ShipmentsTable")
+TABLES = {"SHIPMENTS_TABLE_NAME": "ShipmentsTable"}
 
 
 @pytest.fixture
 def store(bus: BusCapture) -> ShipmentsStore:
     return ShipmentsStore(os.environ["SHIPMENTS_TABLE_NAME"])
-
-
-@pytest.fixture
-def callbacks(monkeypatch: pytest.MonkeyPatch) -> CallbackRecorder:
-    return record_callbacks(monkeypatch)
 
 
 def run(*commands: object) -> dict[str, object]:
