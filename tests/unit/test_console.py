@@ -28,25 +28,23 @@ from tools.console.trace import state_kinds, steps_from_history
 from tools.localcloud.template import REPO_ROOT
 
 STACK = "ops-probe"
+
+
+def queue(name: str, dlq: str | None = None) -> dict[str, Any]:
+    """An SQS queue resource; with `dlq` (a logical id), one that redrives to it after 3 receives."""
+    properties: dict[str, Any] = {"QueueName": name}
+    if dlq is not None:
+        properties["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]}, "maxReceiveCount": 3}
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
 TEMPLATE: dict[str, Any] = {
     "Resources": {
         "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "probe-bus"}},
-        "WorkDLQ": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "probe-work-dlq"}},
-        "WorkQueue": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "QueueName": "probe-work",
-                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["WorkDLQ", "Arn"]}, "maxReceiveCount": 3},
-            },
-        },
-        "RuleDLQ": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "probe-rule-dlq"}},
-        "SeenQueue": {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "QueueName": "probe-seen",
-                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["RuleDLQ", "Arn"]}, "maxReceiveCount": 3},
-            },
-        },
+        "WorkDLQ": queue("probe-work-dlq"),
+        "WorkQueue": queue("probe-work", dlq="WorkDLQ"),
+        "RuleDLQ": queue("probe-rule-dlq"),
+        "SeenQueue": queue("probe-seen", dlq="RuleDLQ"),
         "SeenRule": {
             "Type": "AWS::Events::Rule",
             "DependsOn": "Bus",  # moto's CloudFormation cannot pass a Ref to the bus here
