@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from orderflow.settings import BusSettings, IdempotencySettings, _FromEnvironment
+from orderflow.settings import SagaStepSettings
 
 
-class InventoryTableSettings(_FromEnvironment):
-    inventory_table_name: str
-
-
-class InventorySettings(BusSettings, IdempotencySettings, InventoryTableSettings):
+class InventorySettings(SagaStepSettings):
     """Bus, idempotency and inventory tables."""
+
+    inventory_table_name: str
 
 
 @cache

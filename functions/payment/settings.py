@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from orderflow.settings import BusSettings, IdempotencySettings, _FromEnvironment
+from orderflow.settings import SagaStepSettings
 
 
-class PaymentsTableSettings(_FromEnvironment):
+class PaymentSettings(SagaStepSettings):
+    """Bus, idempotency and payments tables, and which provider adapter to use."""
+
     payments_table_name: str
     payment_provider: str = "sandbox"
-
-
-class PaymentSettings(BusSettings, IdempotencySettings, PaymentsTableSettings):
-    """Bus, idempotency and payments tables, and which provider adapter to use."""
 
 
 @cache

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from orderflow.settings import BusSettings, IdempotencySettings, _FromEnvironment
+from orderflow.settings import SagaStepSettings
 
 
-class ShipmentsTableSettings(_FromEnvironment):
-    shipments_table_name: str
-
-
-class ShippingSettings(BusSettings, IdempotencySettings, ShipmentsTableSettings):
+class ShippingSettings(SagaStepSettings):
     """Bus, idempotency and shipments tables."""
+
+    shipments_table_name: str
 
 
 @cache

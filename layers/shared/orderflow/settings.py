@@ -23,3 +23,7 @@ class OrdersTableSettings(_FromEnvironment):
 
 class AuditTableSettings(_FromEnvironment):
     audit_table_name: str
+
+
+class SagaStepSettings(BusSettings, IdempotencySettings):
+    """What every saga step function (inventory, payment, shipping) reads: the bus and its idempotency table."""
