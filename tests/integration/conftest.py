@@ -25,12 +25,17 @@ ADDRESS_REFUSED_BY_CARRIER = {
 }
 
 
-@pytest.fixture(scope="session")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+def running_cloud(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[LocalCloud]:
+    """A local cloud from template.yaml, with steps that time out in 30 s, in a fresh work directory `name`."""
     with LocalCloud(
-        parameter_overrides={"StepTimeoutSeconds": "30"}, work_dir=tmp_path_factory.mktemp("cloud")
+        parameter_overrides={"StepTimeoutSeconds": "30"}, work_dir=tmp_path_factory.mktemp(name)
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    yield from running_cloud(tmp_path_factory, "cloud")
 
 
 def new_sku(label: str = "T") -> str:
@@ -77,6 +82,13 @@ class Shop:
         )
         self.cloud.wait_until_quiet(timeout=timeout)
         return self.order(order_id)
+
+    def wait_cancelled(self, order_id: str, reason: str) -> dict[str, Any]:
+        """The order's view once it is over, after checking it was cancelled for `reason`."""
+        view = self.wait_terminal(order_id)
+        assert view["status"] == "CANCELLED"
+        assert view["cancellation_reason"] == reason
+        return view
 
     def audit_trail(self, order_id: str) -> list[dict[str, Any]]:
         response = request("GET", f"{self.api}/orders/{order_id}/events")

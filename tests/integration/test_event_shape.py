@@ -7,6 +7,7 @@ import json
 import pytest
 
 from orderflow.catalog import OrderConfirmed, OrderConfirmedData
+from tests.support.bus import put_event
 from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
 
@@ -22,16 +23,7 @@ def test_a_queue_target_receives_every_field_of_the_event(cloud: LocalCloud) -> 
     sqs = cloud.client("sqs")
     # Given the notifier is not draining its queue, so the delivered message can be read as it arrived
     with cloud.outage("NotifierFunction"):
-        cloud.client("events").put_events(
-            Entries=[
-                {
-                    "EventBusName": cloud.ref("EventBus"),
-                    "Source": confirmed.SOURCE,
-                    "DetailType": confirmed.DETAIL_TYPE,
-                    "Detail": confirmed.detail(),
-                }
-            ]
-        )
+        put_event(cloud, confirmed)
 
         def delivered() -> dict[str, object] | None:
             for message in sqs.receive_message(

@@ -11,25 +11,13 @@ import pytest
 from orderflow.catalog import ReserveInventory, ReserveInventoryData, StockLine
 from tests.integration.conftest import Shop, history_types, order_request
 from tests.integration.test_order_saga_paths import MUG_PRICE, republish, trail_entry
+from tests.support.bus import put_event
 from tests.support.factories import a_command
 from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.faults import FaultKind
 
 pytestmark = pytest.mark.integration
-
-
-def put_command(cloud: LocalCloud, command: ReserveInventory) -> None:
-    cloud.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": cloud.ref("EventBus"),
-                "Source": command.SOURCE,
-                "DetailType": command.DETAIL_TYPE,
-                "Detail": command.detail(),
-            }
-        ]
-    )
 
 
 def audited_types(cloud: LocalCloud, order_id: str) -> list[str]:
@@ -60,7 +48,7 @@ def test_a_command_whose_token_is_dead_takes_nothing(shop: Shop, cloud: LocalClo
         task_token="AAAA-not-a-live-token",
     )
     # When it is delivered
-    put_command(cloud, command)
+    put_event(cloud, command)
     cloud.wait_until_quiet(timeout=60)
     # Then it reserves nothing and publishes nothing
     assert shop.stock(skus["mug"]) == {skus["mug"]: 2}

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import ADDRESS_REFUSED_BY_CARRIER, Shop, history_types, order_request
+from tests.integration.conftest import ADDRESS_REFUSED_BY_CARRIER, Shop, history_types, order_request, running_cloud
 from tests.support.waiting import wait_for
 from tools.console.cli import main
 from tools.localcloud.cloud import LocalCloud
@@ -63,10 +63,7 @@ class Console:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """This module's own local cloud (it overrides the session one for this module's tests)."""
-    with LocalCloud(
-        parameter_overrides={"StepTimeoutSeconds": "30"}, work_dir=tmp_path_factory.mktemp("ops-cloud")
-    ) as running:
-        yield running
+    yield from running_cloud(tmp_path_factory, "ops-cloud")
 
 
 @pytest.fixture(scope="module")

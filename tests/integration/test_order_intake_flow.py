@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.integration.conftest import Shop, history_types, order_request
+from tests.support.bus import put_on_bus
 from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.orders_client import request
@@ -83,15 +84,11 @@ def test_a_malformed_event_fails_alone_into_the_dlq_and_nothing_else_is_lost(sho
     # Given a good order and a malformed event arriving together
     skus = shop.seed(mug=5)
     marker = f"malformed-{skus['mug']}"
-    cloud.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": cloud.ref("EventBus"),
-                "Source": "orderflow.orders",
-                "DetailType": "OrderPlaced",
-                "Detail": json.dumps({"metadata": {"event_id": marker}, "data": {"order_id": "x"}}),
-            }
-        ]
+    put_on_bus(
+        cloud,
+        "orderflow.orders",
+        "OrderPlaced",
+        json.dumps({"metadata": {"event_id": marker}, "data": {"order_id": "x"}}),
     )
     order_id = shop.place(order_request((skus["mug"], 1, 1250)))
     # Then the good order completes, and the malformed event ends in the projector's DLQ after its retries
@@ -112,16 +109,7 @@ def test_a_duplicate_order_placed_delivery_changes_nothing(shop: Shop, cloud: Lo
     # When its OrderPlaced is delivered again (same event id, as a redrive or a replay would)
     placed = next(entry for entry in shop.audit_trail(order_id) if entry["detail_type"] == "OrderPlaced")
     detail = placed["detail"] if isinstance(placed["detail"], str) else json.dumps(placed["detail"])
-    cloud.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": cloud.ref("EventBus"),
-                "Source": "orderflow.orders",
-                "DetailType": "OrderPlaced",
-                "Detail": detail,
-            }
-        ]
-    )
+    put_on_bus(cloud, "orderflow.orders", "OrderPlaced", detail)
     cloud.wait_until_quiet(timeout=60)
     # Then it is applied once: one history entry, one saga, same stock and ledger
     again = shop.order(order_id)
