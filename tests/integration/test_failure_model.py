@@ -88,9 +88,9 @@ def test_an_event_put_on_the_bus_again_is_recorded_once_in_the_audit_trail(shop:
 
 @pytest.fixture(scope="module")
 def hurried_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    """A saga that waits 4 s for a step and 3 s for each attempt of a compensation."""
+    """A saga that waits 15 s for a step (ample for a loaded machine) and 3 s for each attempt of a compensation."""
     with LocalCloud(
-        parameter_overrides={"StepTimeoutSeconds": "4", "CompensationTimeoutSeconds": "3"},
+        parameter_overrides={"StepTimeoutSeconds": "15", "CompensationTimeoutSeconds": "3"},
         stack_name="hurried",
         work_dir=tmp_path_factory.mktemp("hurried"),
     ) as running:
@@ -116,11 +116,11 @@ def test_a_service_down_past_its_step_and_compensation_timeouts_still_ends_the_o
         order_id = shop.place(order_request((skus["mug"], 1, MUG_PRICE)))
         wait_for(
             lambda: timed_out_tasks(hurried_cloud, shop, order_id) >= 3,
-            timeout=90,
+            timeout=180,
             what="ChargePayment and two RefundPayment attempts to time out",
         )
     # When payment comes back
-    view = shop.wait_terminal(order_id, timeout=120)
+    view = shop.wait_terminal(order_id, timeout=180)
     # Then the saga kept retrying the refund, released the stock, and cancelled the order cleanly
     assert view["status"] == "CANCELLED"
     assert view["cancellation_reason"] == "STEP_TIMED_OUT"
