@@ -133,3 +133,37 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(cloud: LocalCloud) 
     dynamodb.transact_write_items(TransactItems=cancelled[:2])
     assert item("tx-kept") == {"id": {"S": "tx-kept"}, "n": {"N": "2"}}
     assert item("tx-new") == {"id": {"S": "tx-new"}}
+
+
+def test_a_query_reads_one_hash_keys_items_in_range_order_page_by_page(cloud: LocalCloud) -> None:
+    # Given a table with a range key and items under several hash keys
+    dynamodb = cloud.client("dynamodb")
+    dynamodb.create_table(
+        TableName="probe-pairs",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    for pk in ("a", "b", "c"):
+        for sk in ("3", "1", "2"):
+            dynamodb.put_item(TableName="probe-pairs", Item={"pk": {"S": pk}, "sk": {"S": sk}})
+
+    def query(pk: str, **extra: Any) -> dict[str, Any]:
+        response: dict[str, Any] = dynamodb.query(
+            TableName="probe-pairs",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            **extra,
+        )
+        return response
+
+    # Then a query returns that key's items only, in range order (either way), page by page
+    assert [item["sk"]["S"] for item in query("b")["Items"]] == ["1", "2", "3"]
+    assert [item["sk"]["S"] for item in query("b", ScanIndexForward=False)["Items"]] == ["3", "2", "1"]
+    first = query("c", Limit=2)
+    rest = query("c", Limit=2, ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert [item["sk"]["S"] for item in first["Items"] + rest["Items"]] == ["1", "2", "3"]
+    assert query("nothing")["Items"] == []

@@ -26,7 +26,7 @@ from tools.localcloud.chaos_faults import POISON_MARKER, ChaosConfig, FaultSched
 from tools.localcloud.chaos_orders import OrderPlacer, Placement, plan_orders
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.invariants import Check, Verdict, verdict
-from tools.localcloud.observed import observe
+from tools.localcloud.observed import observe, scan
 from tools.localcloud.template import load_template
 
 
@@ -109,14 +109,12 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _outcomes(cloud: LocalCloud, order_ids: list[str]) -> dict[str, str]:
+def _outcomes(cloud: LocalCloud) -> dict[str, str]:
     """Each order's status and cancellation reason, from the orders table."""
-    table, outcomes = cloud.ref("OrdersTable"), {}
-    for order_id in order_ids:
-        item = cloud.client("dynamodb").get_item(TableName=table, Key={"order_id": {"S": order_id}}).get("Item", {})
-        reason = item.get("cancellation_reason", {}).get("S", "")
-        outcomes[order_id] = f"{item.get('status', {}).get('S', 'MISSING')} {reason}".strip()
-    return outcomes
+    return {
+        str(item["order_id"]): f"{item.get('status', 'MISSING')} {item.get('cancellation_reason', '')}".strip()
+        for item in scan(cloud, "OrdersTable", "order_id", "status", "cancellation_reason")
+    }
 
 
 class Laps:
@@ -160,7 +158,7 @@ def drive(cloud: LocalCloud, config: ChaosConfig, console: Console) -> ChaosOutc
     laps.lap("settling")
     accepted = sorted(placer.placement.accepted)
     console.print("redriving late commands ...")
-    redrive_late_commands(cloud, _outcomes(cloud, accepted), max(3, config.orders // 50), rng)
+    redrive_late_commands(cloud, _outcomes(cloud), max(3, config.orders // 50), rng)
     settle(cloud, checks)
     laps.lap("late commands")
     console.print("checking invariants ...")

@@ -198,6 +198,41 @@ def _dead_letter_sns_deliveries() -> None:
     module.dead_letter_failed_deliveries()
 
 
+def _query_by_hash_key() -> None:
+    """A Query on a table's own hash key reads that key's items, not every item of the table.
+
+    moto answers each Query by sorting the whole table and filtering it, so reading one
+    order's audit trail (or one order's ledger entries) cost more with every order stored.
+    The results are the same: only the candidates change, and moto filters and sorts them.
+    """
+    from moto.dynamodb.models.table import Table
+
+    restricted = threading.local()
+    whole_table = Table.all_items
+    query = Table.query
+
+    def all_items(self: Any) -> list[Any]:
+        bucket = getattr(restricted, "bucket", None)
+        if bucket is not None and bucket[0] is self:
+            return list(bucket[1])
+        return whole_table(self)
+
+    def query_by_hash_key(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None:
+            return query(self, hash_key, *args, **kwargs)
+        found = self.items.get(hash_key)  # get: no insert into the defaultdict
+        items = list(found.values()) if found and self.range_key_attr else [found] if found else []
+        restricted.bucket = (self, items)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            restricted.bucket = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query_by_hash_key  # type: ignore[method-assign]
+
+
 def main() -> None:
     # This folder must not shadow anything moto imports.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -208,6 +243,7 @@ def main() -> None:
     _cache_step_functions_clients()
     _cache_state_machine_programs()
     _back_up_transactions_by_item()
+    _query_by_hash_key()
     _replay_like_eventbridge()
     _dead_letter_sns_deliveries()
     from moto.server import main as serve

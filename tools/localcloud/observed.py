@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -51,10 +51,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def scan(cloud: LocalCloud, table_id: str) -> Iterator[dict[str, Any]]:
-    """Every item of a table, as plain Python."""
+def scan(cloud: LocalCloud, table_id: str, *attributes: str) -> Iterator[dict[str, Any]]:
+    """Every item of a table (only the named attributes, if any are named), as plain Python."""
+    arguments: dict[str, Any] = {"TableName": cloud.ref(table_id), "ConsistentRead": True}
+    if attributes:  # smaller pages: moto re-walks the table from the start for every page
+        names = {f"#a{index}": name for index, name in enumerate(attributes)}
+        arguments |= {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     paginator = cloud.client("dynamodb").get_paginator("scan")
-    for page in paginator.paginate(TableName=cloud.ref(table_id), ConsistentRead=True):
+    for page in paginator.paginate(**arguments):
         for item in page.get("Items", []):
             yield plain({key: _DESERIALIZER.deserialize(value) for key, value in item.items()})
 
@@ -82,13 +86,23 @@ def read_payments_and_shipments(cloud: LocalCloud, snapshot: Snapshot) -> None:
             snapshot.shipments[order_id] = str(item.get("state"))
 
 
-def read_audit(cloud: LocalCloud, snapshot: Snapshot) -> None:
-    trails: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for item in scan(cloud, "AuditTable"):
-        if "event_id" not in item or not str(item["position"]).isdigit():
-            continue  # the dedupe markers (order_id EVENT#<id>) are not trail entries
-        trails[str(item["order_id"])].append((str(item["position"]), str(item["event_id"]), str(item["detail_type"])))
-    snapshot.audit = {order_id: sorted(entries) for order_id, entries in trails.items()}
+def read_audit(cloud: LocalCloud, snapshot: Snapshot, order_ids: Iterable[str]) -> None:
+    """Each order's trail, one query per order (a scan of the whole audit table costs moto far more)."""
+    paginator = cloud.client("dynamodb").get_paginator("query")
+    for order_id in sorted(set(order_ids)):
+        entries = []
+        for page in paginator.paginate(
+            TableName=cloud.ref("AuditTable"),
+            KeyConditionExpression="order_id = :order",
+            ExpressionAttributeValues={":order": {"S": order_id}},
+            ConsistentRead=True,
+        ):
+            for raw in page.get("Items", []):
+                item = plain({key: _DESERIALIZER.deserialize(value) for key, value in raw.items()})
+                if "event_id" in item and str(item["position"]).isdigit():
+                    entries.append((str(item["position"]), str(item["event_id"]), str(item["detail_type"])))
+        if entries:
+            snapshot.audit[order_id] = sorted(entries)
 
 
 def stream_records(cloud: LocalCloud, stream_id: str = "AuditStream") -> Iterator[dict[str, Any]]:
@@ -194,8 +208,8 @@ def observe(cloud: LocalCloud) -> Snapshot:
     snapshot.orders = {str(item["order_id"]): item for item in scan(cloud, "OrdersTable")}
     read_inventory(cloud, snapshot)
     read_payments_and_shipments(cloud, snapshot)
-    read_audit(cloud, snapshot)
     read_stream(cloud, snapshot)
+    read_audit(cloud, snapshot, [*snapshot.orders, *snapshot.stream])
     read_executions(cloud, snapshot)
     read_dead_letters(cloud, snapshot)
     return snapshot
