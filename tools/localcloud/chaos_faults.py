@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,9 @@ class ChaosConfig:
     @property
     def kill_count(self) -> int:
         return self.kills or max(2, self.orders // 50)
+
+
+PUT_EVENTS_WINDOW_MAX_SECONDS = 30.0
 
 
 class FaultSchedule:
@@ -106,6 +110,11 @@ class FaultSchedule:
         self.cloud.faults.set(FaultKind.PUT_EVENTS_PARTIAL, self.config.put_events_rate, [ALL_FUNCTIONS])
 
     def _put_events_off(self) -> None:
+        # A small run can place the window's orders in under a second, before any handler publishes:
+        # keep the window open (bounded) until at least one entry has failed, so the fault is real.
+        deadline = time.monotonic() + PUT_EVENTS_WINDOW_MAX_SECONDS
+        while self.cloud.faults.count(FaultKind.PUT_EVENTS_PARTIAL) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
         self.cloud.faults.clear(FaultKind.PUT_EVENTS_PARTIAL)
 
     def _outage(self) -> None:
@@ -127,7 +136,7 @@ class FaultSchedule:
     def finish(self) -> None:
         """Let a running outage end; every scheduled fault is then over (the background ones stay on)."""
         self.outage_over.wait()
-        self._put_events_off()
+        self.cloud.faults.clear(FaultKind.PUT_EVENTS_PARTIAL)
 
 
 def inject_poison(cloud: LocalCloud, rng: random.Random) -> None:
