@@ -221,6 +221,14 @@ class LocalCloud:
             mapping.resume()
 
     @property
+    def moto_pid(self) -> int:
+        """The moto server's process id (its CPU time is the local cloud's main cost)."""
+        pid = self._server.pid if self._server is not None else None
+        if pid is None:
+            raise RuntimeError("the local cloud is not running")
+        return pid
+
+    @property
     def api_url(self) -> str:
         if self.http_api is None:
             raise RuntimeError("the template defines no HTTP API routes")

@@ -42,6 +42,10 @@ class MotoServer:
             time.sleep(0.1)
         self._configure({"stepfunctions": {"execute_state_machine": True}})
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def _answers(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1):
