@@ -27,6 +27,8 @@ class ThroughputResult:
     orders: list[PlacedOrder]
     moto_calls: dict[str, dict[str, float]]  # operation -> {"calls", "cpu_seconds"}
     moto_cpu_seconds: float  # the moto process's whole CPU time during the run
+    functions_cpu_seconds: float  # the functions' execution environments
+    driver_cpu_seconds: float  # this process: mappings, bridges, HTTP API, alarms, and the bench's own client
 
     @property
     def accepted(self) -> list[PlacedOrder]:
@@ -70,15 +72,31 @@ def run_throughput(orders: int, concurrency: int, drain_timeout: float) -> Throu
             moto_pid = cloud.moto_pid
             before_calls = _read_profile(profile)
             before_cpu = _process_cpu_seconds(moto_pid)
+            before_functions = _functions_cpu_seconds(cloud)
+            before_driver = _process_cpu_seconds(os.getpid())
             slots = [Slot(index, 0.0, "bench") for index in range(orders)]
             placed = place_all(cloud.api_url, slots, SKUS, concurrency)
             await_terminal(cloud.api_url, placed, drain_timeout)
             time.sleep(1.5)  # the profile file is written every second
             cpu = _process_cpu_seconds(moto_pid) - before_cpu
+            functions_cpu = _functions_cpu_seconds(cloud) - before_functions
+            driver_cpu = _process_cpu_seconds(os.getpid()) - before_driver
             calls = _subtract(_read_profile(profile), before_calls)
     finally:
         os.environ.pop("LOCALCLOUD_MOTO_PROFILE", None)
-    return ThroughputResult(placed, calls, cpu)
+    return ThroughputResult(placed, calls, cpu, functions_cpu, driver_cpu)
+
+
+def _functions_cpu_seconds(cloud: Any) -> float:
+    """The live execution environments' CPU time (an environment that died takes its share with it)."""
+    total = 0.0
+    for runtime in cloud.functions.values():
+        for pid in runtime.pids:
+            try:
+                total += _process_cpu_seconds(pid)
+            except OSError:
+                continue
+    return total
 
 
 def _read_profile(path: Path) -> dict[str, dict[str, float]]:
@@ -136,6 +154,11 @@ def render(result: ThroughputResult, console: Console, top: int = 15) -> None:
             f"{figures['cpu_seconds'] / calls * 1000:.1f}" if calls else "-",
         )
     console.print(table)
+    console.print(
+        f"  CPU per order: moto {result.moto_cpu_seconds / per_order * 1000:.0f} ms, functions "
+        f"{result.functions_cpu_seconds / per_order * 1000:.0f} ms, local cloud and client "
+        f"{result.driver_cpu_seconds / per_order * 1000:.0f} ms"
+    )
 
 
 def _triple(values: Any) -> str:

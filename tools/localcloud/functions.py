@@ -83,6 +83,11 @@ class FunctionRuntime:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
+    @property
+    def pids(self) -> list[int]:
+        """Every live execution environment's process id."""
+        return [self.pid] if self.pid is not None else []
+
     def _environment(self) -> dict[str, str]:
         spec = self.spec
         paths = [str(spec.code_dir), *(str(path) for path in spec.layer_dirs)]

@@ -75,7 +75,9 @@ def _cache_json_paths() -> None:
 
 
 def _cache_step_functions_clients() -> None:
-    # Patched before the service task modules import it by name.
+    # Patched before the service task modules import it by name. The pinned moto's
+    # boto_client_for takes state_credentials but ignores them (every client uses the
+    # same fixed keys), so one client per region and service is what it would build.
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     create: Callable[..., Any] = boto_client.boto_client_for
@@ -83,14 +85,23 @@ def _cache_step_functions_clients() -> None:
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return create(region, service, state_credentials)
         with lock:
             if (region, service) not in clients:
                 clients[(region, service)] = create(region, service)
             return clients[(region, service)]
 
     boto_client.boto_client_for = boto_client_for
+
+
+def _send_small_responses_at_once() -> None:
+    """Switch Nagle's algorithm off on moto's connections, as HTTP servers do.
+
+    The server writes a response's headers and its body in two sends; with Nagle on, the
+    body waits for the client to acknowledge the headers, which a delayed ACK holds back.
+    """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    MotoRequestHandler.disable_nagle_algorithm = True
 
 
 def _cache_state_machine_programs() -> None:
@@ -319,6 +330,7 @@ def main() -> None:
     _cache_module_list()
     _cache_json_paths()
     _cache_step_functions_clients()
+    _send_small_responses_at_once()
     _cache_state_machine_programs()
     _back_up_transactions_by_item()
     _query_by_hash_key()
