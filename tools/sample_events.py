@@ -177,6 +177,37 @@ def kinesis_batch(*events: Event | str) -> dict[str, Any]:
     return {"Records": records}
 
 
+def pipe_batch(placed: Event) -> list[dict[str, Any]]:
+    """What OrderPlacedPipe sends its enrichment: the new order's stream record (NEW_IMAGE), in a JSON array."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from orderflow.orders import OrderView
+    from orderflow.orders_table import OUTBOX_ATTRIBUTE
+
+    assert isinstance(placed, catalog.OrderPlaced)
+    item = {**OrderView.pending(placed.data, created_at=T0).to_item(), OUTBOX_ATTRIBUTE: placed.detail()}
+    image = {name: TypeSerializer().serialize(value) for name, value in item.items()}
+    stream_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orderflow-OrdersTable/stream/2026-11-24T12:00:00.000"
+    return [
+        {
+            "eventID": stable_uuid("stream-record"),
+            "eventName": "INSERT",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": REGION,
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1795003200,
+                "Keys": {"order_id": {"S": ORDER_ID}},
+                "NewImage": image,
+                "SequenceNumber": "100000000000000000001",
+                "SizeBytes": len(json.dumps(image)),
+                "StreamViewType": "NEW_IMAGE",
+            },
+            "eventSourceARN": stream_arn,
+        }
+    ]
+
+
 def samples() -> dict[str, Any]:
     placed_data = catalog.OrderPlacedData(
         order_id=ORDER_ID,
@@ -233,6 +264,7 @@ def samples() -> dict[str, Any]:
         ),
         "orders-api-get-order.json": http("GET", f"/orders/{ORDER_ID}", "/orders/{order_id}"),
         "orders-api-get-order-events.json": http("GET", f"/orders/{ORDER_ID}/events", "/orders/{order_id}/events"),
+        "outbox-relay-new-order.json": pipe_batch(placed),
         "projector-batch.json": sqs_batch("ProjectorQueue", placed, reserved, shipped, confirmed),
         "projector-batch-with-malformed.json": sqs_batch(
             "ProjectorQueue", placed, '{"detail-type": "OrderPlaced", "detail": "oops"}'

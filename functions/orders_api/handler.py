@@ -1,7 +1,12 @@
-"""orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/events (HTTP API v2)."""
+"""orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/events (HTTP API v2).
+
+Every error is a JSON object with a `message` (API Gateway's own errors have that shape too);
+a 422 adds `errors`, one `{"field", "error"}` per problem.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 from functools import cache
 from http import HTTPStatus
@@ -17,15 +22,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from orderflow.audit import AuditTable
 from orderflow.idempotency import persistence_layer
 from orderflow.observability import logger, metrics, tracer
 from orderflow.orders_table import OrdersTable, UnknownOrderError
-from orderflow.publisher import EventPublisher, PublishError
-from orders_api.intake import PlaceOrderRequest, new_order_id, place_order
+from orders_api.intake import PlaceOrderRequest, new_order_id, order_placed_event, place_order
 from orders_api.settings import get_settings
 
 app = APIGatewayHttpResolver()
@@ -36,18 +39,33 @@ REQUEST_IDEMPOTENCY = IdempotencyConfig(
 )
 
 
-def _json(status: HTTPStatus, body: dict[str, Any]) -> Response[str]:
+def _error(status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None) -> Response[str]:
+    body: dict[str, Any] = {"message": message}
+    if errors is not None:
+        body["errors"] = errors
     return Response(status_code=status.value, content_type="application/json", body=json.dumps(body))
 
 
+def _rejected(status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None) -> Response[str]:
+    metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
+    return _error(status, message, errors)
+
+
+@app.not_found
+def _unrouted(_: NotFoundError) -> Response[str]:
+    return _error(HTTPStatus.NOT_FOUND, "Not Found")
+
+
+@app.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
+def _no_such_order(error: NotFoundError) -> Response[str]:
+    return _error(HTTPStatus.NOT_FOUND, str(error.msg))
+
+
 def _place(submission: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
     request = PlaceOrderRequest.model_validate(submission["request"])
     order_id = new_order_id(submission.get("idempotency_key"))
     logger.set_correlation_id(order_id)
-    view = place_order(
-        request, order_id, OrdersTable(settings.orders_table_name), EventPublisher(settings.event_bus_name)
-    )
+    view = place_order(order_placed_event(request, order_id), OrdersTable(get_settings().orders_table_name))
     return {
         "order_id": view.order_id,
         "status": view.status.value,
@@ -70,41 +88,35 @@ def _place_idempotently() -> Any:
 @app.post("/orders")
 @tracer.capture_method
 def post_order() -> Response[str]:
+    event = app.current_event
+    # API Gateway base64-encodes a body whose Content-Type is not text.
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    limit = get_settings().max_request_body_bytes
+    if len(raw) > limit:  # measured before parsing: a huge body costs nothing but this check
+        return _rejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is larger than {limit} bytes")
     try:
-        # API Gateway base64-encodes a body whose Content-Type is not text; decoded_body undoes that.
-        body = json.loads(app.current_event.decoded_body or "")
+        body = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, or a number too long
-        metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
         reason = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
-        return _json(HTTPStatus.BAD_REQUEST, {"message": f"body is not valid JSON: {reason}"})
+        return _rejected(HTTPStatus.BAD_REQUEST, f"body is not valid JSON: {reason}")
+    key = app.current_event.headers.get("idempotency-key")
     try:
         request = PlaceOrderRequest.model_validate(body)
+        # Bounds only the event checks (the order's total) are the client's error too: build it now.
+        order_placed_event(request, new_order_id(key))
     except ValidationError as error:
-        metrics.add_metric(name="OrderRejected", unit=MetricUnit.Count, value=1)
         errors = [{"field": ".".join(str(part) for part in e["loc"]), "error": e["msg"]} for e in error.errors()]
-        return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "invalid order", "errors": errors})
+        return _rejected(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid order", errors)
 
-    key = app.current_event.headers.get("idempotency-key")
     submission = {"idempotency_key": key, "request": request.model_dump(mode="json")}
     try:
         created = _place_idempotently()(submission=submission) if key else _place(submission)
     except IdempotencyValidationError:
-        return _json(
-            HTTPStatus.UNPROCESSABLE_ENTITY, {"message": "Idempotency-Key was already used with a different body"}
-        )
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency-Key was already used with a different body")
     except IdempotencyAlreadyInProgressError:
-        return _json(
-            HTTPStatus.CONFLICT, {"message": "a request with this Idempotency-Key is in progress; retry later"}
-        )
-    except (PublishError, ClientError):
-        # Nothing was recorded for the key, so retrying with the same key completes the same order.
-        logger.exception("Order could not be placed")
-        return _json(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            {"message": "the order could not be placed; retry with the same Idempotency-Key"},
-        )
+        return _error(HTTPStatus.CONFLICT, "a request with this Idempotency-Key is in progress; retry later")
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
-    return _json(HTTPStatus.CREATED, created)
+    return Response(status_code=HTTPStatus.CREATED.value, content_type="application/json", body=json.dumps(created))
 
 
 @app.get("/orders/<order_id>")

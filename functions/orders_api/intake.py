@@ -1,4 +1,4 @@
-"""Order intake: the request contract and placing an order (write PENDING, then publish OrderPlaced)."""
+"""Order intake: the request contract and accepting an order (one write: the order PENDING and its OrderPlaced)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from orderflow.catalog import Address, Currency, LineItem, OrderPlaced, OrderPla
 from orderflow.envelope import Contract, derive_event_id
 from orderflow.orders import OrderView
 from orderflow.orders_table import OrdersTable
-from orderflow.publisher import EventPublisher
 
 PRODUCER = "orders-api"
 # Order ids derived from an Idempotency-Key live in their own namespace.
@@ -35,6 +34,7 @@ def new_order_id(idempotency_key: str | None) -> str:
 
 
 def order_placed_event(request: PlaceOrderRequest, order_id: str) -> OrderPlaced:
+    """The order's OrderPlaced; raises ValidationError for a bound only the event checks (the total's)."""
     data = OrderPlacedData(
         order_id=order_id,
         customer_id=request.customer_id,
@@ -44,17 +44,19 @@ def order_placed_event(request: PlaceOrderRequest, order_id: str) -> OrderPlaced
         payment_token=request.payment_token,
         shipping_address=request.shipping_address,
     )
-    # The id derives from the order, so a retry after a failed publish republishes the same event.
+    # The id derives from the order, so a stream redelivery of the write republishes the same event.
     return OrderPlaced.create(
         data, correlation_id=order_id, producer=PRODUCER, event_id=derive_event_id(f"order/{order_id}", "OrderPlaced")
     )
 
 
-def place_order(request: PlaceOrderRequest, order_id: str, orders: OrdersTable, publisher: EventPublisher) -> OrderView:
-    """Write the order PENDING (or find an earlier attempt's), then publish OrderPlaced; raises if publishing fails."""
-    placed = order_placed_event(request, order_id)
+def place_order(placed: OrderPlaced, orders: OrdersTable) -> OrderView:
+    """Accept the order: one conditional write of the order PENDING with its OrderPlaced (the outbox).
+
+    The orders table's stream carries the write to the OrderPlaced pipe, which puts the event on the
+    bus, so nothing here can half-succeed. An earlier attempt's order (same Idempotency-Key) is returned.
+    """
     view = OrderView.pending(placed.data, created_at=placed.metadata.occurred_at)
-    if not orders.create(view):
-        view = orders.get(order_id)
-    publisher.publish([placed])
+    if not orders.create(view, placed):
+        view = orders.get(placed.data.order_id)
     return view

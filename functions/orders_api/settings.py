@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from orderflow.settings import AuditTableSettings, BusSettings, IdempotencySettings, OrdersTableSettings
+from orderflow.settings import AuditTableSettings, IdempotencySettings, OrdersTableSettings
 
 
-class OrdersApiSettings(BusSettings, IdempotencySettings, OrdersTableSettings, AuditTableSettings):
-    """Bus, idempotency, orders and audit tables."""
+class OrdersApiSettings(IdempotencySettings, OrdersTableSettings, AuditTableSettings):
+    """Idempotency, orders and audit tables, and the largest request body it parses."""
+
+    max_request_body_bytes: int
 
 
 @cache

@@ -10,6 +10,7 @@ from tests.integration.conftest import Shop, history_types, order_request
 from tests.support.bus import put_on_bus
 from tests.support.waiting import wait_for
 from tools.localcloud.cloud import LocalCloud
+from tools.localcloud.faults import FaultKind
 from tools.localcloud.orders_client import request
 
 pytestmark = pytest.mark.integration
@@ -51,8 +52,21 @@ def test_an_order_placed_over_http_lands_in_the_projectors_history(shop: Shop) -
         ({"customer_id": "c", "items": [], "currency": "EUR", "payment_token": "t"}, False, 422),
         (order_request(("SKU-RED-MUG", 0, 1250)), False, 422),
         ({**order_request(("SKU-RED-MUG", 1, 1250)), "currency": "euro"}, False, 422),
+        (order_request(("SKU-X", 2, 100_000_000)), False, 422),  # lines within bounds, total beyond the event's
+        ("[" * 1000 + "]" * 1000, True, 400),
+        ("1" * 5000, True, 400),
+        ({**order_request(("SKU-RED-MUG", 1, 1250)), "padding": "x" * 100_000}, False, 413),
     ],
-    ids=["not-json", "no-items-no-address", "quantity-zero", "bad-currency"],
+    ids=[
+        "not-json",
+        "no-items-no-address",
+        "quantity-zero",
+        "bad-currency",
+        "total-over-bound",
+        "deep-nesting",
+        "huge-number",
+        "too-large",
+    ],
 )
 def test_bad_requests_get_a_4xx_with_a_reason_and_write_nothing(
     shop: Shop, cloud: LocalCloud, body: object, raw: bool, status: int
@@ -118,3 +132,22 @@ def test_a_duplicate_order_placed_delivery_changes_nothing(shop: Shop, cloud: Lo
     assert len(shop.saga_executions(order_id)) == 1
     assert shop.stock(skus["mug"]) == stock
     assert shop.ledger(order_id) == ledger
+
+
+def test_while_the_bus_refuses_publishes_every_post_is_accepted_and_every_order_ends_once_it_accepts(
+    shop: Shop, cloud: LocalCloud
+) -> None:
+    # Given the bus refusing the OrderPlaced pipe's PutEvents (an EventBridge outage)
+    skus = shop.seed(mug=10)
+    with cloud.faults.injected(FaultKind.BUS_OUTAGE, 1.0, ["OrderPlacedPipe"]):
+        # When orders are placed during the outage, every POST is answered 201 at once
+        order_ids = [shop.place(order_request((skus["mug"], 1, 1250))) for _ in range(4)]
+        wait_for(lambda: cloud.faults.count(FaultKind.BUS_OUTAGE.value) >= 3, timeout=30, what="the pipe being refused")
+        assert all(shop.order(order_id)["status"] == "PENDING" for order_id in order_ids)
+        assert all(shop.order(order_id)["history"] == [] for order_id in order_ids)
+    # Then once the bus accepts again, every order reaches its end, each OrderPlaced exactly once
+    for order_id in order_ids:
+        view = shop.wait_terminal(order_id)
+        assert view["status"] == "CONFIRMED"
+        assert history_types(view).count("OrderPlaced") == 1
+    assert cloud.pipes["OrderPlacedPipe"].dead_lettered == 0

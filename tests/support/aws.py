@@ -16,3 +16,9 @@ def create_table(logical_id: str, name: str | None = None) -> str:
     table_name = name or logical_id
     create_declared_table(boto3.client("dynamodb"), table_name, properties)
     return table_name
+
+
+def literal_environment(logical_id: str) -> dict[str, str]:
+    """The function's environment variables the template sets to literal values (limits, service names)."""
+    variables = load_template().sam["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items() if isinstance(value, str)}

@@ -22,7 +22,7 @@ SAM: dict[str, Any] = {
             "Type": "AWS::Events::EventBusPolicy",
             "Properties": {"EventBusName": {"Ref": "Bus"}, "StatementId": "s", "Statement": {}},
         },
-        "Pipe": {"Type": "AWS::Pipes::Pipe", "Properties": {"Source": "a", "Target": "b", "RoleArn": "r"}},
+        "Schedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {"ScheduleExpression": "rate(1 hour)"}},
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60, "SqsManagedSseEnabled": True}},
         "Api": {
             "Type": "AWS::Serverless::HttpApi",
@@ -73,7 +73,7 @@ def template() -> Template:
 def test_each_unemulated_property_and_resource_is_named_with_its_resource(template: Template) -> None:
     found = {item.logical_id: item.properties for item in unemulated(template)}
     assert found["BusPolicy"] == ()  # access control: the whole resource
-    assert found["Pipe"] == ()  # a type the local cloud does not know
+    assert found["Schedule"] == ()  # a type the local cloud does not know
     assert found["Fn"] == ("ReservedConcurrentExecutions",)
     assert found["FnWork"] == ("ScalingConfig",)  # FilterCriteria is emulated, the concurrency cap is not
     assert found["Api"] == ("Auth (authorizers: every request is let through)",)
@@ -94,9 +94,9 @@ def test_the_warning_is_logged_once_per_resource_naming_resource_and_property(
 
 def test_a_resource_whose_condition_is_false_is_not_reported(template: Template) -> None:
     resources = dict(template.cfn["Resources"])
-    resources["Pipe"] = {**resources["Pipe"], "Condition": "Never"}
+    resources["Schedule"] = {**resources["Schedule"], "Condition": "Never"}
     conditional = Template(sam=template.sam, cfn={**template.cfn, "Resources": resources})
-    assert "Pipe" not in {item.logical_id for item in unemulated(conditional, lambda name: name != "Never")}
+    assert "Schedule" not in {item.logical_id for item in unemulated(conditional, lambda name: name != "Never")}
 
 
 def test_every_resource_type_of_template_yaml_is_known_to_the_local_cloud() -> None:

@@ -81,7 +81,7 @@ def run(event: dict[str, object]) -> dict[str, object]:
 
 def test_events_land_in_the_order_history_and_a_duplicate_changes_nothing(orders: OrdersTable) -> None:
     placed = an_order_placed()
-    orders.create(OrderView.pending(placed.data))
+    orders.create(OrderView.pending(placed.data), placed)
     assert run(sqs_event(placed, confirmed(placed.order_id), placed)) == {"batchItemFailures": []}
     run(sqs_event(placed))  # redelivered later
     view = orders.get(placed.order_id)
@@ -91,7 +91,7 @@ def test_events_land_in_the_order_history_and_a_duplicate_changes_nothing(orders
 
 def test_a_malformed_record_and_an_unknown_order_fail_alone(orders: OrdersTable) -> None:
     placed, stranger = an_order_placed(), an_order_placed()
-    orders.create(OrderView.pending(placed.data))
+    orders.create(OrderView.pending(placed.data), placed)
     event = sqs_event("{not an event", placed, stranger)
     result = run(event)
     failed = [failure["itemIdentifier"] for failure in result["batchItemFailures"]]  # type: ignore[attr-defined]
@@ -103,7 +103,7 @@ def test_a_concurrent_update_is_retried(orders: OrdersTable, monkeypatch: pytest
     from projector.projection import project
 
     placed = an_order_placed()
-    orders.create(OrderView.pending(placed.data))
+    orders.create(OrderView.pending(placed.data), placed)
     real_get = orders.get
     interfered: list[bool] = []
 

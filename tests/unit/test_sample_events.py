@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support.aws import literal_environment
 from tests.support.capture import BusCapture, CallbackRecorder, record_callbacks
 from tests.support.handlers import load_handler
 from tests.support.lambda_context import FakeLambdaContext
@@ -26,8 +27,8 @@ ALL_TABLES = {
 }
 
 
-def sample(name: str) -> dict[str, Any]:
-    return dict(json.loads(Path(EVENTS_DIR / name).read_text()))
+def sample(name: str) -> Any:
+    return json.loads(Path(EVENTS_DIR / name).read_text())
 
 
 def test_the_committed_samples_are_what_the_generator_writes() -> None:
@@ -51,6 +52,8 @@ def world(function_env: Callable[..., BusCapture], monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
     monkeypatch.setenv("STEP_TIMEOUT_SECONDS", "300")
     monkeypatch.setenv("COMPENSATION_TIMEOUT_SECONDS", "900")
+    for name, value in literal_environment("OrdersApiFunction").items():
+        monkeypatch.setenv(name, value)
     put_stock(os.environ["INVENTORY_TABLE_NAME"], {"SKU-RED-MUG": 10})
     return record_callbacks(monkeypatch)
 
@@ -70,6 +73,11 @@ def test_the_orders_api_samples(world: CallbackRecorder) -> None:
     assert invoke("orders_api", "orders-api-place-order-invalid.json")["statusCode"] == 422
     assert invoke("orders_api", "orders-api-get-order.json")["statusCode"] == 200
     assert invoke("orders_api", "orders-api-get-order-events.json")["statusCode"] == 200
+
+
+def test_the_outbox_relay_sample_is_the_sample_order_placed(world: CallbackRecorder) -> None:
+    [detail] = invoke("outbox_relay", "outbox-relay-new-order.json")
+    assert detail == json.loads(sample("projector-batch.json")["Records"][0]["body"])["detail"]
 
 
 def test_the_projector_samples(world: CallbackRecorder) -> None:

@@ -31,6 +31,7 @@ from tools.localcloud.httpapi import HttpApi, Route
 from tools.localcloud.intrinsics import Resolver
 from tools.localcloud.mappings import EventSourceMapping, mapping_from_spec
 from tools.localcloud.moto_process import MotoServer
+from tools.localcloud.pipes import PipeRunner
 from tools.localcloud.provisioners import provision
 from tools.localcloud.stack import Physical, Stack, stack_parameters
 from tools.localcloud.template import REPO_ROOT, Template, load_template
@@ -71,6 +72,7 @@ class LocalCloud:
         self.functions: dict[str, FunctionRuntime] = {}
         self.mappings: dict[str, EventSourceMapping] = {}
         self.bridges: list[Bridge] = []
+        self.pipes: dict[str, PipeRunner] = {}
         self.http_api: HttpApi | None = None
         self.alarm_evaluator: AlarmEvaluator | None = None
         self.unemulated: list[Unemulated] = []  # what the template asks for that runs differently here
@@ -121,6 +123,21 @@ class LocalCloud:
             if not mapping_spec.enabled:
                 mapping.pause()  # Enabled: false, as a disabled mapping: it polls nothing
             mapping.start()
+        for logical_id, pipe_spec in self.stack.pipe_specs.items():
+            enrichment = self.functions[pipe_spec.enrichment_id] if pipe_spec.enrichment_id else None
+            dead_letter_url = self.ref(pipe_spec.dead_letter_id) if pipe_spec.dead_letter_id else None
+            pipe = PipeRunner(
+                pipe_spec,
+                self.client("dynamodbstreams"),
+                self.client("events"),
+                self.client("sqs"),
+                enrichment,
+                dead_letter_url,
+                self.faults,
+                self.time_scale,
+            )
+            self.pipes[logical_id] = pipe
+            pipe.start()
         if self.stack.routes:
             routes = [Route(route.method, route.path, self.functions[route.function_id]) for route in self.stack.routes]
             self.http_api = HttpApi(routes, self.api_port)
@@ -149,6 +166,8 @@ class LocalCloud:
             mapping.request_stop()
         for mapping in self.mappings.values():
             mapping.stop()
+        for pipe in self.pipes.values():
+            pipe.stop()
         for thread in self._threads:
             thread.join(timeout=5)
         if self.http_api is not None:

@@ -35,6 +35,8 @@ class FaultKind(StrEnum):
     # their detail-type marked, so the consumer refuses them: they fail alone and, in time, are dead-lettered.
     # The message on the queue is untouched, so once the fault is off a redrive applies it.
     FAIL_RECORDS = "fail-records"
+    # The bus refuses a pipe's PutEvents (every entry), as in an EventBridge outage; the pipe retries.
+    BUS_OUTAGE = "bus-outage"
 
 
 WORKER_KINDS = frozenset(

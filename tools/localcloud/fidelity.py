@@ -70,7 +70,7 @@ COVERAGE: dict[str, Coverage] = {
         "TopicArn Protocol Endpoint FilterPolicy FilterPolicyScope RawMessageDelivery RedrivePolicy"
     ),
     "AWS::DynamoDB::Table": _coverage(
-        "TableName AttributeDefinitions KeySchema GlobalSecondaryIndexes LocalSecondaryIndexes",
+        "TableName AttributeDefinitions KeySchema GlobalSecondaryIndexes LocalSecondaryIndexes StreamSpecification",
         # Expired items are deleted within days on AWS: nothing may rely on when, so never is within bounds.
         "BillingMode TimeToLiveSpecification PointInTimeRecoverySpecification SSESpecification "
         "DeletionProtectionEnabled ContributorInsightsSpecification TableClass",
@@ -111,6 +111,10 @@ COVERAGE: dict[str, Coverage] = {
         "InsufficientDataActions"
     ),
     "AWS::CloudWatch::Dashboard": _coverage("DashboardName DashboardBody"),
+    # Run by pipes.py from a DynamoDB stream to a bus (the role is access control: not enforced).
+    "AWS::Pipes::Pipe": _coverage(
+        "Name Source SourceParameters Enrichment Target TargetParameters", "RoleArn DesiredState LogConfiguration"
+    ),
 }
 
 

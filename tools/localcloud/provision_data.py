@@ -45,7 +45,8 @@ def provision_tables(stack: Stack) -> None:
     dynamodb = stack.client("dynamodb")
     for logical_id, props, name in stack.declared("AWS::DynamoDB::Table", "TableName"):
         arn = create_table(dynamodb, name, props)
-        stack.add(logical_id, name, Arn=arn, StreamArn=f"{arn}/stream/local")
+        stream_arn = dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+        stack.add(logical_id, name, Arn=arn, **({"StreamArn": stream_arn} if stream_arn else {}))
 
 
 def provision_streams(stack: Stack) -> None:

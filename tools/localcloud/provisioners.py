@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tools.localcloud.pipes import provision_pipes
 from tools.localcloud.provision_data import (
     name_passive_resources,
     provision_alarms,
@@ -61,6 +62,7 @@ PROVISIONERS: tuple[Provisioner, ...] = (
     Provisioner(("AWS::SQS::QueuePolicy",), provision_queue_policies),  # after rules: a policy names its rule
     Provisioner(("AWS::Events::Archive",), provision_archives),
     Provisioner(("AWS::Lambda::EventSourceMapping",), provision_mappings),
+    Provisioner(("AWS::Pipes::Pipe",), provision_pipes),
     Provisioner((), provision_http_api),  # the functions' HttpApi events (the SAM template's)
     Provisioner(("AWS::CloudWatch::Alarm",), provision_alarms),
     Provisioner(("AWS::CloudWatch::Dashboard",), provision_dashboards),

@@ -40,6 +40,8 @@ def is_quiet(cloud: LocalCloud) -> bool:
     """Nothing queued, in flight, running or unread anywhere in the system."""
     if any(mapping.busy for mapping in cloud.mappings.values()) or any(bridge.busy for bridge in cloud.bridges):
         return False
+    if any(pipe.busy or not pipe.caught_up for pipe in cloud.pipes.values()):
+        return False
     dlqs = cloud.dead_letter_queue_ids()
     sqs_mappings = [mapping for mapping in cloud.mappings.values() if isinstance(mapping, SqsMapping)]
     mapped = {mapping.queue_url for mapping in sqs_mappings if not mapping.paused}

@@ -17,6 +17,7 @@ from tools.localcloud.template import Template
 
 if TYPE_CHECKING:
     from tools.localcloud.functions import FunctionSpec
+    from tools.localcloud.pipes import PipeSpec
     from tools.localcloud.provision_runtime import BridgeSpec, MappingSpec, RouteSpec
 
 ACCOUNT = "123456789012"
@@ -67,6 +68,7 @@ class Stack:
     function_specs: dict[str, FunctionSpec] = field(default_factory=dict)
     mapping_specs: dict[str, MappingSpec] = field(default_factory=dict)
     bridge_specs: list[BridgeSpec] = field(default_factory=list)
+    pipe_specs: dict[str, PipeSpec] = field(default_factory=dict)
     routes: list[RouteSpec] = field(default_factory=list)
     resolver: Resolver = field(init=False, repr=False)
 

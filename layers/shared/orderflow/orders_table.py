@@ -7,7 +7,12 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 
 from orderflow import aws
+from orderflow.catalog import OrderPlaced
 from orderflow.orders import OrderView
+
+# The attribute of a new order's item that holds its OrderPlaced event (the transactional outbox): the
+# table's stream carries the insert to the OrderPlaced pipe. The projector's first replace drops it.
+OUTBOX_ATTRIBUTE = "order_placed"
 
 
 class UnknownOrderError(LookupError):
@@ -21,10 +26,11 @@ class ConcurrentUpdateError(RuntimeError):
 class OrdersTable(aws.DynamoDBTable):
     """The read model: one item per order, written PENDING by orders-api and kept by the projector."""
 
-    def create(self, view: OrderView) -> bool:
-        """Write a new order; False if it already exists (an earlier attempt wrote it)."""
+    def create(self, view: OrderView, placed: OrderPlaced) -> bool:
+        """Write a new order with its OrderPlaced in one put; False if it already exists (an earlier attempt's)."""
+        item = {**view.to_item(), OUTBOX_ATTRIBUTE: placed.detail()}
         return aws.succeeded(
-            lambda: self._table.put_item(Item=view.to_item(), ConditionExpression=Attr("order_id").not_exists()),
+            lambda: self._table.put_item(Item=item, ConditionExpression=Attr("order_id").not_exists()),
             aws.CONDITION_FAILED,
         )
 
@@ -32,6 +38,7 @@ class OrdersTable(aws.DynamoDBTable):
         item = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise UnknownOrderError(order_id)
+        item.pop(OUTBOX_ATTRIBUTE, None)  # the event (payment token included) is never part of the view
         return OrderView.model_validate(_plain(item))
 
     def replace(self, view: OrderView, expected_version: int) -> None:
