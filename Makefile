@@ -64,6 +64,11 @@ serve: $(STAMP)
 load: $(STAMP)
 	$(BIN)/python -m tools.localcloud load $(ARGS)
 
+## bench: cold start and per-record ratios, local-cloud orders/s and moto's CPU per call type; prints, never fails on time
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m tools.bench $(ARGS)
+
 ## chaos: 1,000 orders through the local cloud while faults are injected, then invariants; ARGS="--orders 50 --seed 7"
 .PHONY: chaos
 chaos: $(STAMP)
