@@ -16,27 +16,16 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from orderflow.audit import AuditTable
-from orderflow.idempotency import persistence_layer
 from orderflow.observability import logger, metrics, tracer
 from orderflow.orders_table import OrdersTable, UnknownOrderError
 from orders_api.intake import PlaceOrderRequest, new_order_id, order_placed_event, place_order
 from orders_api.settings import get_settings
 
 app = APIGatewayHttpResolver()
-
-# Same key + same body → the stored response; same key + another body → IdempotencyValidationError.
-REQUEST_IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="idempotency_key", payload_validation_jmespath="request", expires_after_seconds=24 * 60 * 60
-)
 
 
 def _error(status: HTTPStatus, message: str, errors: list[dict[str, str]] | None = None) -> Response[str]:
@@ -76,13 +65,48 @@ def _place(submission: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
+def _request_idempotency() -> Any:
+    """Same key + same body → the stored response; same key + another body → IdempotencyValidationError.
+
+    Built on first use: Powertools idempotency imports boto3, which the function's init does not.
+    """
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="idempotency_key", payload_validation_jmespath="request", expires_after_seconds=24 * 60 * 60
+    )
+
+
+@cache
 def _place_idempotently() -> Any:
     """Built on first use: the persistence layer creates its DynamoDB client."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+    from orderflow.idempotency import persistence_layer
+
     return idempotent_function(
         data_keyword_argument="submission",
         persistence_store=persistence_layer(get_settings().idempotency_table_name),
-        config=REQUEST_IDEMPOTENCY,
+        config=_request_idempotency(),
     )(_place)
+
+
+def _create(submission: dict[str, Any]) -> dict[str, Any] | Response[str]:
+    """The created order, once per Idempotency-Key when there is one; a key reused or in flight is the client's."""
+    if not submission.get("idempotency_key"):
+        return _place(submission)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    try:
+        created: dict[str, Any] = _place_idempotently()(submission=submission)
+    except IdempotencyValidationError:
+        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency-Key was already used with a different body")
+    except IdempotencyAlreadyInProgressError:
+        return _error(HTTPStatus.CONFLICT, "a request with this Idempotency-Key is in progress; retry later")
+    return created
 
 
 @app.post("/orders")
@@ -109,12 +133,9 @@ def post_order() -> Response[str]:
         return _rejected(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid order", errors)
 
     submission = {"idempotency_key": key, "request": request.model_dump(mode="json")}
-    try:
-        created = _place_idempotently()(submission=submission) if key else _place(submission)
-    except IdempotencyValidationError:
-        return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency-Key was already used with a different body")
-    except IdempotencyAlreadyInProgressError:
-        return _error(HTTPStatus.CONFLICT, "a request with this Idempotency-Key is in progress; retry later")
+    created = _create(submission)
+    if isinstance(created, Response):
+        return created
     metrics.add_metric(name="OrderPlaced", unit=MetricUnit.Count, value=1)
     return Response(status_code=HTTPStatus.CREATED.value, content_type="application/json", body=json.dumps(created))
 
@@ -149,5 +170,5 @@ def get_order_events(order_id: str) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    REQUEST_IDEMPOTENCY.register_lambda_context(context)
+    _request_idempotency().register_lambda_context(context)
     return app.resolve(event, context)

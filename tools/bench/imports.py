@@ -51,6 +51,7 @@ def template_functions() -> dict[str, tuple[str, dict[str, str]]]:
         resolved = {str(name): _placeholder(name, value, defaults) for name, value in variables.items()}
         environment = {name: value for name, value in resolved.items() if value is not None}
         environment["AWS_LAMBDA_FUNCTION_NAME"] = logical_id
+        environment["LAMBDA_TASK_ROOT"] = str(FUNCTIONS)  # how Powertools knows it runs in Lambda
         environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(properties.get("MemorySize", 256))
         module = str(properties["Handler"]).rsplit(".", 1)[0]
         functions[logical_id] = (module, environment)
@@ -93,9 +94,16 @@ def measure_once(module: str, environment: dict[str, str]) -> tuple[float, float
     return seconds, int(high_water.split()[1]) / 1024  # kB
 
 
-def measure(rounds: int = 7) -> tuple[ImportFigures, dict[str, ImportFigures]]:
-    """Alternate the baseline with every function, `rounds` times, so drift in the machine hits both alike."""
-    functions = template_functions()
+def measure(rounds: int = 7, tracing: bool = False) -> tuple[ImportFigures, dict[str, ImportFigures]]:
+    """Alternate the baseline with every function, `rounds` times, so drift in the machine hits both alike.
+
+    With `tracing` the functions run as the template's `Tracing: Active` has them in Lambda, which
+    imports the X-Ray SDK; without it, as with POWERTOOLS_TRACE_DISABLED=true.
+    """
+    functions = {
+        logical_id: (module, environment if tracing else {**environment, "POWERTOOLS_TRACE_DISABLED": "true"})
+        for logical_id, (module, environment) in template_functions().items()
+    }
     baseline = ImportFigures()
     figures = {logical_id: ImportFigures() for logical_id in functions}
     for _ in range(rounds):

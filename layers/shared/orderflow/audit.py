@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from pydantic import AwareDatetime
 
 from orderflow import aws
@@ -63,7 +62,7 @@ class AuditTable(aws.DynamoDBTable):
         """The order's events in stream order."""
         entries: list[AuditEntry] = []
         arguments: dict[str, Any] = {
-            "KeyConditionExpression": Key("order_id").eq(order_id),
+            "KeyConditionExpression": _order_key(order_id),
             "ScanIndexForward": True,
             "ConsistentRead": True,
         }
@@ -73,3 +72,9 @@ class AuditTable(aws.DynamoDBTable):
             if "LastEvaluatedKey" not in page:
                 return entries
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _order_key(order_id: str) -> Any:
+    from boto3.dynamodb.conditions import Key  # imported with the table resource's first use
+
+    return Key("order_id").eq(order_id)

@@ -1,29 +1,43 @@
-"""boto3 clients, created on first use and cached for the life of the container, and the AWS errors callers expect."""
+"""boto3 clients, created on first use and cached for the life of the container, and the AWS errors callers expect.
+
+boto3 itself is imported on first use too: a function's init imports only what parsing and its
+rules need, and the first invocation pays for boto3 and its clients (see README, "Cold start").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # light: no botocore session, no boto3
 
-# Standard retry mode backs off on throttling; adaptive would need client-side state we don't want.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+
+@cache
+def _config() -> Config:
+    from botocore.config import Config
+
+    # Standard retry mode backs off on throttling; adaptive would need client-side state we don't want.
+    return Config(retries={"mode": "standard", "max_attempts": 5})
 
 
 @cache
 def client(service_name: str) -> Any:
     """A cached boto3 client for `service_name` (endpoint and region come from the environment)."""
-    return boto3.client(service_name, config=_CONFIG)  # type: ignore[call-overload]
+    import boto3
+
+    return boto3.client(service_name, config=_config())  # type: ignore[call-overload]
 
 
 @cache
 def resource(service_name: str) -> Any:
     """A cached boto3 resource for `service_name`."""
-    return boto3.resource(service_name, config=_CONFIG)  # type: ignore[call-overload]
+    import boto3
+
+    return boto3.resource(service_name, config=_config())  # type: ignore[call-overload]
 
 
 class DynamoDBTable:

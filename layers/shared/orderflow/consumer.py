@@ -25,7 +25,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderflow.envelope import Event
-from orderflow.idempotency import event_idempotency_config, idempotent_on_event_id
 from orderflow.observability import logger, metrics, tracer
 from orderflow.parsing import parse_sqs_record
 from orderflow.settings import IdempotencySettings
@@ -92,6 +91,9 @@ def _describe_payload(payload: str) -> dict[str, str]:
 
 
 def _register_context(context: LambdaContext) -> None:
+    # Powertools idempotency imports boto3: on the first batch, not in the function's init.
+    from orderflow.idempotency import event_idempotency_config
+
     # Idempotency records expire with the invocation's remaining time while IN_PROGRESS.
     event_idempotency_config().register_lambda_context(context)
 
@@ -124,6 +126,8 @@ class SqsConsumer(Generic[E]):
     def _idempotent_apply(self) -> Callable[..., None]:
         """Built on first use: its persistence layer creates a DynamoDB client and needs the settings."""
         if self._apply_once is None:
+            from orderflow.idempotency import idempotent_on_event_id
+
             apply = self._apply
 
             @functools.wraps(apply)  # the idempotency key names the apply function

@@ -27,9 +27,13 @@ def utc_now() -> datetime:
 
 
 class Contract(BaseModel):
-    """Base for every contract model: immutable, and unknown fields are an error."""
+    """Base for every contract model: immutable, and unknown fields are an error.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    defer_build: a model's validator is built when it first validates, so a function's init
+    builds none of the catalog's models and a function only ever builds the ones it reads.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class EventMetadata(Contract):
