@@ -9,4 +9,4 @@ from orderflow.settings import AuditTableSettings
 
 @cache
 def get_settings() -> AuditTableSettings:
-    return AuditTableSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return AuditTableSettings.from_environment()

@@ -15,4 +15,4 @@ class InventorySettings(SagaStepSettings):
 
 @cache
 def get_settings() -> InventorySettings:
-    return InventorySettings()  # type: ignore[call-arg]  # fields come from the environment
+    return InventorySettings.from_environment()

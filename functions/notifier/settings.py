@@ -13,4 +13,4 @@ class NotifierSettings(IdempotencySettings):
 
 @cache
 def get_settings() -> NotifierSettings:
-    return NotifierSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return NotifierSettings.from_environment()

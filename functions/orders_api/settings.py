@@ -15,4 +15,4 @@ class OrdersApiSettings(IdempotencySettings, OrdersTableSettings, AuditTableSett
 
 @cache
 def get_settings() -> OrdersApiSettings:
-    return OrdersApiSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return OrdersApiSettings.from_environment()

@@ -16,4 +16,4 @@ class PaymentSettings(SagaStepSettings):
 
 @cache
 def get_settings() -> PaymentSettings:
-    return PaymentSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return PaymentSettings.from_environment()

@@ -13,4 +13,4 @@ class ProjectorSettings(IdempotencySettings, OrdersTableSettings):
 
 @cache
 def get_settings() -> ProjectorSettings:
-    return ProjectorSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return ProjectorSettings.from_environment()

@@ -21,4 +21,4 @@ class SagaStarterSettings(IdempotencySettings):
 
 @cache
 def get_settings() -> SagaStarterSettings:
-    return SagaStarterSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return SagaStarterSettings.from_environment()

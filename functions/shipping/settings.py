@@ -15,4 +15,4 @@ class ShippingSettings(SagaStepSettings):
 
 @cache
 def get_settings() -> ShippingSettings:
-    return ShippingSettings()  # type: ignore[call-arg]  # fields come from the environment
+    return ShippingSettings.from_environment()

@@ -1,12 +1,25 @@
-"""Configuration from the environment, one small model per concern; the template sets the variables."""
+"""Configuration from the environment, one small model per concern; the template sets the variables.
+
+Plain pydantic models filled from os.environ (names match case-insensitively): the functions need
+nothing else that pydantic-settings offers, and importing it (dotenv, argparse, its sources) was a
+tenth of a handler's init.
+"""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict
 
 
-class _FromEnvironment(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+class _FromEnvironment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environment(cls) -> Self:
+        """The settings from the environment; a missing or invalid variable is a ValidationError naming it."""
+        return cls.model_validate({name.lower(): value for name, value in os.environ.items()})
 
 
 class BusSettings(_FromEnvironment):
