@@ -23,7 +23,7 @@ from tools.localcloud.observed import Snapshot
 pytestmark = pytest.mark.integration
 
 # Small and quick: short saga timeouts (the payment outage lasts 8 + 2 x 2 + 5 = 17 s), a fixed seed.
-SMALL_RUN = ChaosConfig(orders=30, seed=20261129, in_flight=16, step_timeout=8, compensation_timeout=2, kills=2)
+SMALL_RUN = ChaosConfig(orders=50, seed=20261129, in_flight=16, step_timeout=8, compensation_timeout=2, kills=2)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_a_small_chaos_run_breaks_no_invariant(chaos: tuple[ChaosOutcome, str]) 
     assert [check.name for check in outcome.broken] == [], report
     assert (
         outcome.summary()
-        == f"chaos: 30 orders, {outcome.faults_injected} faults injected, 0 lost, 0 double charges, 0 stock leaks"
+        == f"chaos: {SMALL_RUN.orders} orders, {outcome.faults_injected} faults injected, 0 lost, 0 double charges, 0 stock leaks"
     )
 
 
