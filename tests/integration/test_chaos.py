@@ -38,9 +38,9 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> tuple[ChaosOutcome, str]:
 def test_a_small_chaos_run_breaks_no_invariant(chaos: tuple[ChaosOutcome, str]) -> None:
     outcome, report = chaos
     assert [check.name for check in outcome.broken] == [], report
-    assert (
-        outcome.summary()
-        == f"chaos: {SMALL_RUN.orders} orders, {outcome.faults_injected} faults injected, 0 lost, 0 double charges, 0 stock leaks"
+    faults = outcome.faults_injected
+    assert outcome.summary() == (
+        f"chaos: {SMALL_RUN.orders} orders, {faults} faults injected, 0 lost, 0 double charges, 0 stock leaks"
     )
 
 

@@ -43,7 +43,8 @@ class Recorder:
 @pytest.fixture
 def consumer_for(function_env: Callable[..., BusCapture]) -> Callable[[Recorder], SqsConsumer[OrderConfirmed]]:
     function_env()
-    return lambda apply: SqsConsumer(accepts=(OrderConfirmed,), apply=apply, settings=IdempotencySettings)
+    settings = IdempotencySettings.from_environment
+    return lambda apply: SqsConsumer(accepts=(OrderConfirmed,), apply=apply, settings=settings)
 
 
 @pytest.fixture
