@@ -1,7 +1,12 @@
-"""Generate JSON Schemas for every event in the catalog (EventBridge Schema Registry / event catalog).
+"""Generate the JSON Schemas of every event in the catalog (schemas/, the template's schema registry, the docs).
 
-python -m tools.generate_schemas          # (re)write schemas/
-python -m tools.generate_schemas --check  # exit 1 if schemas/ is stale
+python -m tools.generate_schemas          # (re)write schemas/ and record the contracts in schemas/baseline/
+python -m tools.generate_schemas --check  # exit 1 if schemas/ is stale or a change breaks a published contract
+
+The schemas are JSON Schema draft 4, the dialect EventBridge's schema registry takes (JSONSchemaDraft4),
+generated from the models and rewritten only where draft 4 spells a keyword differently. They say what
+the models accept of a JSON document, exactly (tests/unit/test_schema_boundaries.py); what JSON Schema
+cannot say (a cross-field rule) is in the model's description.
 """
 
 from __future__ import annotations
@@ -9,10 +14,56 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
+if TYPE_CHECKING:
+    from orderflow.envelope import Event
+
 SCHEMAS_DIR = REPO_ROOT / "schemas"
+DRAFT_4 = "http://json-schema.org/draft-04/schema#"
+
+
+def _to_draft_4(node: Any) -> Any:
+    """Pydantic's schema (2020-12) in draft 4's words: definitions, and properties for an enum of names."""
+    if isinstance(node, list):
+        return [_to_draft_4(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _to_draft_4(value) for key, value in node.items()}
+    if "$ref" in converted:
+        converted["$ref"] = converted["$ref"].replace("#/$defs/", "#/definitions/")
+    if "$defs" in converted:
+        converted["definitions"] = converted.pop("$defs")
+    if "const" in converted:
+        converted["enum"] = [converted.pop("const")]
+    names = converted.pop("propertyNames", None)
+    if names is not None:
+        # draft 4 has no propertyNames: a closed set of names is the same as those properties and no others
+        if set(names) != {"enum"}:
+            raise ValueError(f"no draft 4 equivalent for propertyNames {names}")
+        value_schema = converted.pop("additionalProperties", {})
+        converted["properties"] = dict.fromkeys(names["enum"], value_schema)
+        converted["additionalProperties"] = False
+    return converted
+
+
+def event_schema(event_type: type[Event]) -> dict[str, Any]:
+    """The draft 4 schema of one event type's `detail`."""
+    schema: dict[str, Any] = _to_draft_4(event_type.model_json_schema())
+    schema["$schema"] = DRAFT_4
+    schema["id"] = f"https://orderflow.example/schemas/{event_type.SOURCE}/{event_type.DETAIL_TYPE}.json"
+    schema["title"] = event_type.DETAIL_TYPE
+    schema["description"] = (
+        f"detail of '{event_type.DETAIL_TYPE}' events from '{event_type.SOURCE}' ({event_type.KIND}), "
+        f"version {event_type.VERSION}"
+    )
+    return schema
+
+
+def dumps(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 def render() -> dict[str, str]:
@@ -22,20 +73,14 @@ def render() -> dict[str, str]:
     files: dict[str, str] = {}
     index = []
     for event_type in CATALOG:
-        schema = event_type.model_json_schema()
-        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        schema["$id"] = f"https://orderflow.example/schemas/{event_type.SOURCE}/{event_type.DETAIL_TYPE}.json"
-        schema["title"] = event_type.DETAIL_TYPE
-        schema["description"] = (
-            f"detail of '{event_type.DETAIL_TYPE}' events from '{event_type.SOURCE}' ({event_type.KIND})"
-        )
         name = f"{event_type.DETAIL_TYPE}.json"
-        files[name] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+        files[name] = dumps(event_schema(event_type))
         index.append(
             {
                 "detail_type": event_type.DETAIL_TYPE,
                 "source": event_type.SOURCE,
                 "kind": event_type.KIND,
+                "version": event_type.VERSION,
                 "schema": name,
             }
         )

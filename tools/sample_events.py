@@ -55,6 +55,7 @@ def fact(event_type: type[Event], data: Any, minutes: int, cause: str | None = N
         correlation_id=ORDER_ID,
         causation_id=cause,
         occurred_at=T0 + timedelta(minutes=minutes),
+        schema_version=event_type.VERSION,
         producer=event_type.SOURCE.split(".")[1],
     )
     return event_type(metadata=metadata, data=data)
@@ -66,6 +67,7 @@ def command(event_type: type[Event], data: Any, minutes: int) -> Event:
         correlation_id=ORDER_ID,
         causation_id=PLACED_ID,
         occurred_at=T0 + timedelta(minutes=minutes),
+        schema_version=event_type.VERSION,
         producer="orderflow.saga",
         task_token=TASK_TOKEN,
     )
@@ -208,7 +210,8 @@ def pipe_batch(placed: Event) -> list[dict[str, Any]]:
     ]
 
 
-def samples() -> dict[str, Any]:
+def examples() -> dict[str, Event]:
+    """One example of every event type, each optional field filled, all of one order (the catalog's examples)."""
     placed_data = catalog.OrderPlacedData(
         order_id=ORDER_ID,
         customer_id="cust-42",
@@ -244,6 +247,7 @@ def samples() -> dict[str, Any]:
         correlation_id=ORDER_ID,
         causation_id=PLACED_ID,
         occurred_at=T0 + timedelta(minutes=4),
+        schema_version=catalog.OrderConfirmed.VERSION,
         producer="orderflow.saga",
     )
     confirmed = catalog.OrderConfirmed(metadata=confirmed_meta, data=catalog.OrderConfirmedData(order_id=ORDER_ID))
@@ -251,8 +255,80 @@ def samples() -> dict[str, Any]:
     cancelled = catalog.OrderCancelled(
         metadata=cancelled_meta,
         data=catalog.OrderCancelledData(
-            order_id=ORDER_ID, reason=catalog.CancellationReason.PAYMENT_DECLINED, detail="PaymentDeclined"
+            order_id=ORDER_ID,
+            reason=catalog.CancellationReason.PAYMENT_DECLINED,
+            detail="PaymentDeclined",
+            unresolved_compensations={
+                "inventory": catalog.CompensationFailure(Error="States.Timeout", Cause="no answer in time")
+            },
         ),
+    )
+    release = command(catalog.ReleaseInventory, catalog.ReleaseInventoryData(order_id=ORDER_ID), 5)
+    refund = command(catalog.RefundPayment, catalog.RefundPaymentData(order_id=ORDER_ID), 5)
+    cancel_shipment = command(catalog.CancelShipment, catalog.CancelShipmentData(order_id=ORDER_ID), 5)
+    shortage = catalog.Shortage(sku="SKU-RED-MUG", requested=2, available=1)
+    found = [
+        placed,
+        reserve,
+        reserved,
+        fact(
+            catalog.InventoryReservationFailed,
+            catalog.InventoryReservationFailedData(
+                order_id=ORDER_ID, shortages=[shortage], reason="insufficient stock"
+            ),
+            1,
+            reserve.event_id,
+        ),
+        release,
+        fact(
+            catalog.InventoryReleased,
+            catalog.InventoryReleasedData(order_id=ORDER_ID, items=LINES),
+            5,
+            release.event_id,
+        ),
+        charge,
+        fact(
+            catalog.PaymentCharged,
+            catalog.PaymentChargedData(order_id=ORDER_ID, charge_id="ch_sample", amount_cents=2500, currency="EUR"),
+            2,
+            charge.event_id,
+        ),
+        fact(
+            catalog.PaymentDeclined,
+            catalog.PaymentDeclinedData(order_id=ORDER_ID, reason="card declined"),
+            2,
+            charge.event_id,
+        ),
+        refund,
+        fact(
+            catalog.PaymentRefunded,
+            catalog.PaymentRefundedData(order_id=ORDER_ID, amount_cents=2500, currency="EUR"),
+            5,
+            refund.event_id,
+        ),
+        ship,
+        shipped,
+        cancel_shipment,
+        fact(
+            catalog.ShipmentCancelled,
+            catalog.ShipmentCancelledData(order_id=ORDER_ID, shipment_id="shp_sample"),
+            5,
+            cancel_shipment.event_id,
+        ),
+        confirmed,
+        cancelled,
+    ]
+    return {event.DETAIL_TYPE: event for event in found}
+
+
+def samples() -> dict[str, Any]:
+    example = examples()
+    placed, reserve, reserved, charge = (
+        example[name] for name in ("OrderPlaced", "ReserveInventory", "InventoryReserved", "ChargePayment")
+    )
+    ship, shipped, confirmed = (example[name] for name in ("CreateShipment", "ShipmentCreated", "OrderConfirmed"))
+    cancelled = example["OrderCancelled"].model_copy(
+        update={"data": example["OrderCancelled"].data.model_copy(update={"unresolved_compensations": {}})}
     )
     return {
         "order-request.json": PLACE_ORDER_BODY,
@@ -271,17 +347,11 @@ def samples() -> dict[str, Any]:
         ),
         "saga-starter-order-placed.json": sqs_batch("SagaStarterQueue", placed),
         "inventory-reserve.json": sqs_batch("InventoryQueue", reserve),
-        "inventory-release.json": sqs_batch(
-            "InventoryQueue", command(catalog.ReleaseInventory, catalog.ReleaseInventoryData(order_id=ORDER_ID), 5)
-        ),
+        "inventory-release.json": sqs_batch("InventoryQueue", example["ReleaseInventory"]),
         "payment-charge.json": sqs_batch("PaymentQueue", charge),
-        "payment-refund.json": sqs_batch(
-            "PaymentQueue", command(catalog.RefundPayment, catalog.RefundPaymentData(order_id=ORDER_ID), 5)
-        ),
+        "payment-refund.json": sqs_batch("PaymentQueue", example["RefundPayment"]),
         "shipping-create.json": sqs_batch("ShippingQueue", ship),
-        "shipping-cancel.json": sqs_batch(
-            "ShippingQueue", command(catalog.CancelShipment, catalog.CancelShipmentData(order_id=ORDER_ID), 5)
-        ),
+        "shipping-cancel.json": sqs_batch("ShippingQueue", example["CancelShipment"]),
         "notifier-batch.json": sqs_batch("NotifierQueue", confirmed, cancelled, shipped),
         "auditor-batch.json": kinesis_batch(placed, reserve, reserved, "not an orderflow event", confirmed),
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from orderflow.audit import AuditEntry, audit_position
 from orderflow.catalog import EVENT_TYPES
-from orderflow.parsing import MalformedEventError, parse_eventbridge_event
+from orderflow.parsing import MalformedEventError, UndecodableError, decode_json, parse_eventbridge_event
 
 ANY_EVENT = tuple(EVENT_TYPES.values())
 
@@ -23,8 +23,8 @@ ANY_EVENT = tuple(EVENT_TYPES.values())
 def audit_entry(data: str, sequence_number: str) -> AuditEntry:
     """The entry for one stream record; MalformedEventError for anything that is not an orderflow event."""
     try:
-        raw: Any = json.loads(data)
-    except json.JSONDecodeError as error:
+        raw: Any = decode_json(data)
+    except UndecodableError as error:
         raise MalformedEventError(f"audit record is not JSON: {error}") from error
     event = parse_eventbridge_event(raw, ANY_EVENT)
     return AuditEntry(

@@ -8,8 +8,6 @@ from enum import StrEnum
 from orderflow.catalog import StockLine
 from orderflow.envelope import Contract
 
-OUT_OF_STOCK = "OutOfStock"
-
 
 class ReservationState(StrEnum):
     RESERVED = "RESERVED"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from inventory.rules import (
-    OUT_OF_STOCK,
     ReleaseDecision,
     ReserveDecision,
     decide_release,
@@ -21,7 +20,8 @@ from orderflow.catalog import (
     ReserveInventory,
     Shortage,
 )
-from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
+from orderflow.commands import CommandOutcome
+from orderflow.saga import SagaError
 
 PRODUCER = "inventory"
 MAX_RACES = 3
@@ -33,7 +33,9 @@ def reserve_stock(command: ReserveInventory, store: InventoryStore) -> CommandOu
         existing = store.reservation(order_id)
         decision = decide_reserve(existing)
         if decision is ReserveDecision.REFUSE:
-            return CommandOutcome.failed(ORDER_COMPENSATED, f"order {order_id} was already released; not reserving")
+            return CommandOutcome.failed(
+                SagaError.ORDER_COMPENSATED, f"order {order_id} was already released; not reserving"
+            )
         if decision is ReserveDecision.ALREADY_RESERVED and existing is not None:
             return _reserved(command, existing.lines)
         if decision is ReserveDecision.ALREADY_REFUSED:
@@ -54,7 +56,7 @@ def _out_of_stock(command: ReserveInventory, shortages: list[Shortage]) -> Comma
     )
     failed = InventoryReservationFailed.in_reaction_to(command, data, producer=PRODUCER)
     cause = ", ".join(f"{s.sku}: {s.available} of {s.requested}" for s in shortages)
-    return CommandOutcome.failed(OUT_OF_STOCK, cause or "insufficient stock", failed)
+    return CommandOutcome.failed(SagaError.OUT_OF_STOCK, cause or "insufficient stock", failed)
 
 
 def _reserved(command: ReserveInventory, lines: list) -> CommandOutcome:  # type: ignore[type-arg]

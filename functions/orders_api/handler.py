@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from orderflow.audit import AuditTable
 from orderflow.observability import logger, metrics, tracer
 from orderflow.orders_table import OrdersTable, UnknownOrderError
+from orderflow.parsing import UndecodableError, decode_json
 from orders_api.intake import PlaceOrderRequest, new_order_id, order_placed_event, place_order
 from orders_api.settings import get_settings
 
@@ -119,13 +120,13 @@ def post_order() -> Response[str]:
     if len(raw) > limit:  # measured before parsing: a huge body costs nothing but this check
         return _rejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the body is larger than {limit} bytes")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, or a number too long
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
-        return _rejected(HTTPStatus.BAD_REQUEST, f"body is not valid JSON: {reason}")
+        body = decode_json(raw)
+    except UndecodableError as error:  # not JSON, not UTF-8 or Unicode, too deep, a number too long
+        return _rejected(HTTPStatus.BAD_REQUEST, f"body is not valid JSON: {error}")
     key = app.current_event.headers.get("idempotency-key")
     try:
-        request = PlaceOrderRequest.model_validate(body)
+        # Events tolerate unknown fields (consumers may lag producers); a client's typo is an error.
+        request = PlaceOrderRequest.model_validate(body, extra="forbid")
         # Bounds only the event checks (the order's total) are the client's error too: build it now.
         order_placed_event(request, new_order_id(key))
     except ValidationError as error:

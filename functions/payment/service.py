@@ -12,12 +12,12 @@ from orderflow.catalog import (
     PaymentRefundedData,
     RefundPayment,
 )
-from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
+from orderflow.commands import CommandOutcome
+from orderflow.saga import SagaError
 from payment.ledger import CHARGE, DECLINE, REFUND, LedgerEntry, PaymentsLedger
 from payment.provider import PaymentProvider
 
 PRODUCER = "payment"
-PAYMENT_DECLINED = "PaymentDeclined"
 MAX_RACES = 3
 
 
@@ -37,7 +37,7 @@ def _charged(command: ChargePayment, charge: LedgerEntry) -> CommandOutcome:
 def _declined(command: ChargePayment, reason: str) -> CommandOutcome:
     data = PaymentDeclinedData(order_id=command.data.order_id, reason=reason)
     declined = PaymentDeclined.in_reaction_to(command, data, producer=PRODUCER)
-    return CommandOutcome.failed(PAYMENT_DECLINED, reason, declined)
+    return CommandOutcome.failed(SagaError.PAYMENT_DECLINED, reason, declined)
 
 
 def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: PaymentProvider) -> CommandOutcome:
@@ -47,7 +47,7 @@ def charge_payment(command: ChargePayment, ledger: PaymentsLedger, provider: Pay
         entries = ledger.entries(data.order_id)
         if REFUND in entries:
             return CommandOutcome.failed(
-                ORDER_COMPENSATED, f"order {data.order_id} was already compensated; not charging"
+                SagaError.ORDER_COMPENSATED, f"order {data.order_id} was already compensated; not charging"
             )
         if CHARGE in entries:
             return _charged(command, entries[CHARGE])

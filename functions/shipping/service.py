@@ -10,12 +10,12 @@ from orderflow.catalog import (
     ShipmentCreated,
     ShipmentCreatedData,
 )
-from orderflow.commands import ORDER_COMPENSATED, CommandOutcome
+from orderflow.commands import CommandOutcome
+from orderflow.saga import SagaError
 from shipping.carrier import CARRIER, Carrier
 from shipping.store import Shipment, ShipmentsStore, ShipmentState
 
 PRODUCER = "shipping"
-SHIPMENT_FAILED = "ShipmentFailed"
 MAX_RACES = 3
 
 
@@ -37,16 +37,18 @@ def create_shipment(command: CreateShipment, store: ShipmentsStore, carrier: Car
     for _ in range(MAX_RACES):
         existing = store.get(order_id)
         if existing is not None and existing.state is ShipmentState.CANCELLED:
-            return CommandOutcome.failed(ORDER_COMPENSATED, f"order {order_id} was already cancelled; not shipping")
+            return CommandOutcome.failed(
+                SagaError.ORDER_COMPENSATED, f"order {order_id} was already cancelled; not shipping"
+            )
         if existing is not None and existing.state is ShipmentState.REFUSED:
-            return CommandOutcome.failed(SHIPMENT_FAILED, existing.refusal or "refused by the carrier")
+            return CommandOutcome.failed(SagaError.SHIPMENT_FAILED, existing.refusal or "refused by the carrier")
         if existing is not None:
             return _created(command, existing)
         booking = carrier.book(order_id, command.data.address)
         if not booking.accepted:
             refused = Shipment(order_id=order_id, state=ShipmentState.REFUSED, refusal=booking.refusal)
             if store.create(refused):
-                return CommandOutcome.failed(SHIPMENT_FAILED, booking.refusal)
+                return CommandOutcome.failed(SagaError.SHIPMENT_FAILED, booking.refusal)
             continue
         shipment = Shipment(
             order_id=order_id,

@@ -95,6 +95,7 @@ def a_command(
         correlation_id=order_id,
         causation_id=f"placed-{order_id}",
         occurred_at=datetime.now(UTC),
+        schema_version=command_type.VERSION,
         producer="orderflow.saga",
         task_token=task_token,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from orderflow.consumer import SqsConsumer
 from orderflow.observability import logger
 from orderflow.settings import IdempotencySettings
 from tests.support.capture import BusCapture
-from tests.support.factories import sqs_event
+from tests.support.factories import eventbridge_event, sqs_event
 from tests.support.lambda_context import FakeLambdaContext
 
 
@@ -107,3 +108,26 @@ def test_a_failed_event_is_applied_when_it_is_delivered_again(
     apply.failing.clear()
     assert handle(consumer, sqs_event(event)) == {"batchItemFailures": []}
     assert apply.applied == [event.event_id]
+
+
+def test_bodies_a_lenient_parser_crashed_on_fail_alone_and_the_good_records_are_applied(
+    consumer_for: Callable[[Recorder], SqsConsumer[OrderConfirmed]], failed_lines: list[logging.LogRecord]
+) -> None:
+    # Given a batch where good events surround what used to crash parsing or slip through it
+    apply = Recorder()
+    consumer = consumer_for(apply)
+    good, later = confirmed("o1"), confirmed("o2")
+    template = json.dumps(eventbridge_event(confirmed("o-bad")))
+    poisons = [
+        template.replace('"schema_version": 1', '"schema_version": 999'),
+        template.replace('"order_id": "o-bad"', '"order_id": "o-bad\\ud800"'),
+        template.replace('"order_id": "o-bad"', '"order_id": ' + "[" * 5000 + "]" * 5000),
+        template.replace('"schema_version": 1', '"schema_version": ' + "9" * 5000),
+    ]
+    batch = sqs_event(good, *poisons, later)
+    # When it is handled, each poison is reported on its own and the good events are applied
+    result = handle(consumer, batch)
+    poisoned = [{"itemIdentifier": record["messageId"]} for record in batch["Records"][1:-1]]
+    assert result == {"batchItemFailures": poisoned}
+    assert apply.applied == [good.event_id, later.event_id]
+    assert [line.__dict__["error_type"] for line in failed_lines] == ["MalformedEventError"] * len(poisons)

@@ -19,7 +19,7 @@ from moto import mock_aws
 
 from orderflow.catalog import EVENT_TYPES, OrderCancelled
 from orderflow.envelope import Command, Event
-from orderflow.saga import SagaConfig, SagaInput
+from orderflow.saga import STEP_REFUSALS, SagaConfig, SagaError, SagaInput
 from tests.support.factories import an_order_placed
 from tools.localcloud.template import REPO_ROOT, load_template
 
@@ -87,7 +87,8 @@ def play(
         ):
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             envelope = json.loads(message["Body"])
-            event = EVENT_TYPES[envelope["detail-type"]].model_validate(envelope["detail"])  # the contract check
+            # The contract check, strictly from JSON as consumers parse (moto's delivery lacks `account`).
+            event = EVENT_TYPES[envelope["detail-type"]].model_validate_json(json.dumps(envelope["detail"]))
             assert event.order_id == placed.order_id
             if not isinstance(event, Command):
                 run.facts.append(event)
@@ -244,3 +245,24 @@ def test_the_execution_timeout_outlasts_the_longest_path_the_parameters_allow() 
             longest += (retry["MaxAttempts"] + 1) * compensation_max + backoff
     assert longest > 0
     assert longest < definition["TimeoutSeconds"] <= 2 * longest
+
+
+def caught_names(state: dict[str, Any]) -> set[str]:
+    return {name for catch in state.get("Catch", []) for name in catch["ErrorEquals"]}
+
+
+def test_the_error_names_the_services_answer_are_the_ones_the_asl_catches_and_raises() -> None:
+    """SagaError is the one list; the ASL and it agree both ways."""
+    states = json.loads(DEFINITION.read_text())["States"]
+    named_in_asl = {name for state in states.values() for name in caught_names(state) if not name.startswith("States.")}
+    raised_by_asl = {state["Error"] for state in states.values() if state["Type"] == "Fail"}
+    # every name the ASL uses is in the shared list ...
+    assert named_in_asl == set(STEP_REFUSALS.values())
+    assert raised_by_asl == {SagaError.COMPENSATION_INCOMPLETE}
+    # ... and each refusal is caught by name on the step that answers it, never on another
+    for step, refusal in STEP_REFUSALS.items():
+        assert {name for name in caught_names(states[step]) if not name.startswith("States.")} == {refusal}
+    # a name the ASL does not catch by name (OrderCompensated) ends the step through its States.ALL catch
+    for name in set(SagaError) - named_in_asl - raised_by_asl:
+        assert name == SagaError.ORDER_COMPENSATED
+        assert all("States.ALL" in caught_names(states[step]) for step in STEP_REFUSALS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -119,6 +120,47 @@ def test_every_error_has_the_one_shape(api: ModuleType) -> None:
         assert set(answer) == {"message"}
 
 
+def _with_quantity(json_text: str) -> str:
+    """A valid request whose first line's quantity is written exactly as `json_text`."""
+    body = json.dumps(order_request(("SKU-RED-MUG", 2, 1250)))
+    return body.replace('"quantity": 2', f'"quantity": {json_text}', 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (_with_quantity('"2"'), 422),
+        (_with_quantity('" 2 "'), 422),
+        (_with_quantity("2.0"), 422),
+        (_with_quantity("1E2"), 422),
+        (_with_quantity("true"), 422),
+        (_with_quantity("1" * 5000), 400),
+        (json.dumps(order_request(("SKU-RED-MUG", 2, 1250))).replace('"cust', '"SP\\ud800', 1), 400),
+        (json.dumps({**order_request(("SKU-RED-MUG", 2, 1250)), "nested": "[" * 5000 + "]" * 5000}), 422),
+        ('{"customer_id": ' + "[" * 5000 + "]" * 5000 + "}", 400),
+    ],
+    ids=[
+        "string",
+        "padded-string",
+        "float",
+        "exponent",
+        "bool",
+        "5000-digits",
+        "lone-surrogate",
+        "deep-string",
+        "deep",
+    ],
+)
+def test_a_request_is_typed_strictly_and_a_body_that_cannot_be_decoded_is_a_400(
+    api: ModuleType, bus: BusCapture, body: str, status: int
+) -> None:
+    got, answer = call(api, "POST", "/orders", body, raw=True)
+    assert got == status, answer
+    assert answer["message"]
+    assert stored_orders() == []
+    assert bus.events() == []
+
+
 def test_the_same_idempotency_key_and_body_give_the_same_response_one_order_one_event(
     api: ModuleType, bus: BusCapture
 ) -> None:
@@ -162,7 +204,7 @@ def test_get_events_returns_the_audit_trail_in_stream_order(api: ModuleType) -> 
                 event_id=f"e{sequence}",
                 detail_type=kind,
                 source="orderflow.saga",
-                occurred_at="2026-11-24T12:00:00Z",  # type: ignore[arg-type]
+                occurred_at=datetime(2026, 11, 24, 12, tzinfo=UTC),
                 detail=json.dumps({"n": sequence}),
             )
         )

@@ -68,7 +68,7 @@ class AuditTable(aws.DynamoDBTable):
         }
         while True:
             page = self._table.query(**arguments)
-            entries.extend(AuditEntry.model_validate(item) for item in page.get("Items", []))
+            entries.extend(AuditEntry.model_validate(item, strict=False) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return entries
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

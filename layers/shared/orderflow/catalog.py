@@ -8,7 +8,7 @@ these models by a contract test).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -18,6 +18,12 @@ OrderId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 Sku = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Z0-9-]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
+Quantity = Annotated[int, Field(ge=1, le=100)]
+# Free text a service or carrier wrote (a reason, a tracking number): bounded, like every string on the bus.
+Reference = Annotated[str, Field(min_length=1, max_length=128)]
+Reason = Annotated[str, Field(max_length=1000)]
+# The services whose compensation the saga records when it gives up (the ASL's Catch ResultPaths).
+CompensatedService = Literal["inventory", "payment", "shipping"]
 
 ORDERS_SOURCE = "orderflow.orders"
 SAGA_SOURCE = "orderflow.saga"
@@ -28,13 +34,13 @@ SHIPPING_SOURCE = "orderflow.shipping"
 
 class LineItem(Contract):
     sku: Sku
-    quantity: int = Field(ge=1, le=100)
+    quantity: Quantity
     unit_price_cents: Cents
 
 
 class StockLine(Contract):
     sku: Sku
-    quantity: int = Field(ge=1, le=100)
+    quantity: Quantity
 
 
 class Address(Contract):
@@ -100,9 +106,9 @@ class CompensationFailure(Contract):
 class OrderCancelledData(Contract):
     order_id: OrderId
     reason: CancellationReason
-    detail: str = Field(default="", max_length=1000)
+    detail: Reason = ""
     # Empty unless a compensation gave up: the order is cancelled, but what it names still needs an operator.
-    unresolved_compensations: dict[str, CompensationFailure] = Field(default_factory=dict)
+    unresolved_compensations: dict[CompensatedService, CompensationFailure] = Field(default_factory=dict)
 
 
 class OrderCancelled(Event):
@@ -138,7 +144,7 @@ class ReleaseInventory(Command):
 
 class InventoryReservedData(Contract):
     order_id: OrderId
-    items: list[StockLine]
+    items: list[StockLine] = Field(max_length=50)
 
 
 class InventoryReserved(Event):
@@ -149,14 +155,14 @@ class InventoryReserved(Event):
 
 class Shortage(Contract):
     sku: Sku
-    requested: int
-    available: int
+    requested: Quantity
+    available: int = Field(ge=0, le=1_000_000_000)
 
 
 class InventoryReservationFailedData(Contract):
     order_id: OrderId
-    shortages: list[Shortage] = Field(default_factory=list)
-    reason: str = Field(default="", max_length=1000)
+    shortages: list[Shortage] = Field(default_factory=list, max_length=50)
+    reason: Reason = ""
 
 
 class InventoryReservationFailed(Event):
@@ -167,7 +173,7 @@ class InventoryReservationFailed(Event):
 
 class InventoryReleasedData(Contract):
     order_id: OrderId
-    items: list[StockLine] = Field(default_factory=list, description="Empty when nothing was reserved")
+    items: list[StockLine] = Field(default_factory=list, max_length=50, description="Empty when nothing was reserved")
 
 
 class InventoryReleased(Event):
@@ -205,7 +211,7 @@ class RefundPayment(Command):
 
 class PaymentChargedData(Contract):
     order_id: OrderId
-    charge_id: str
+    charge_id: Reference
     amount_cents: Cents
     currency: Currency
 
@@ -218,7 +224,7 @@ class PaymentCharged(Event):
 
 class PaymentDeclinedData(Contract):
     order_id: OrderId
-    reason: str = Field(max_length=1000)
+    reason: Reason
 
 
 class PaymentDeclined(Event):
@@ -267,9 +273,9 @@ class CancelShipment(Command):
 
 class ShipmentCreatedData(Contract):
     order_id: OrderId
-    shipment_id: str
-    carrier: str
-    tracking_number: str
+    shipment_id: Reference
+    carrier: Reference
+    tracking_number: Reference
 
 
 class ShipmentCreated(Event):
@@ -280,7 +286,7 @@ class ShipmentCreated(Event):
 
 class ShipmentCancelledData(Contract):
     order_id: OrderId
-    shipment_id: str | None = Field(default=None, description="None when no shipment existed")
+    shipment_id: Reference | None = Field(default=None, description="None when no shipment existed")
 
 
 class ShipmentCancelled(Event):

@@ -13,12 +13,10 @@ from orderflow.callback import saga_waits_for, send_task_failure, send_task_succ
 from orderflow.envelope import Command, Event
 from orderflow.observability import logger
 from orderflow.publisher import EventPublisher
+from orderflow.saga import SagaError
 from orderflow.settings import BusSettings
 
 C = TypeVar("C", bound=Command)
-
-# The error a service answers for a step whose compensation it already applied (a late, redriven command).
-ORDER_COMPENSATED = "OrderCompensated"
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ class CommandOutcome:
 
     facts: list[Event] = field(default_factory=list)
     output: BaseModel | dict[str, Any] | None = None
-    error: str | None = None  # a named business error (OutOfStock, PaymentDeclined, ...)
+    error: SagaError | None = None  # a named business error (OutOfStock, PaymentDeclined, ...)
     cause: str = ""
 
     @classmethod
@@ -35,7 +33,7 @@ class CommandOutcome:
         return cls(facts=list(facts), output=output)
 
     @classmethod
-    def failed(cls, error: str, cause: str, *facts: Event) -> CommandOutcome:
+    def failed(cls, error: SagaError, cause: str, *facts: Event) -> CommandOutcome:
         return cls(facts=list(facts), error=error, cause=cause)
 
 

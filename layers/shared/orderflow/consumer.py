@@ -13,7 +13,6 @@ logged in one structured line and reported in `batchItemFailures`, so it alone i
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
@@ -26,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orderflow.envelope import Event
 from orderflow.observability import logger, metrics, tracer
-from orderflow.parsing import parse_sqs_record
+from orderflow.parsing import UndecodableError, decode_json, parse_sqs_record
 from orderflow.settings import IdempotencySettings
 
 E = TypeVar("E", bound=Event)
@@ -73,8 +72,8 @@ def failure_logged(payload: str, **extra: str) -> Iterator[None]:
 def _describe_payload(payload: str) -> dict[str, str]:
     """What a record says about itself, as far as it is an EventBridge event (a malformed one says less)."""
     try:
-        body = json.loads(payload)
-    except ValueError:
+        body = decode_json(payload)
+    except UndecodableError:
         return {}
     if not isinstance(body, dict):
         return {}

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-SCHEMA_VERSION = 1
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 # Fixed namespace for ids derived from a causing event: the same cause and
 # type always give the same id, on every machine and every re-run.
@@ -27,13 +27,17 @@ def utc_now() -> datetime:
 
 
 class Contract(BaseModel):
-    """Base for every contract model: immutable, and unknown fields are an error.
+    """Base for every contract model: immutable, strict, and tolerant of fields it does not know.
+
+    Strict: a JSON integer is an integer and a boolean a boolean; nothing is coerced from a string (or
+    from 2.0, 1E2, true), so what a model accepts is exactly what its JSON Schema says (docs/decisions/0015).
+    Unknown fields are ignored, so a producer may add a field before its consumers know it.
 
     defer_build: a model's validator is built when it first validates, so a function's init
     builds none of the catalog's models and a function only ever builds the ones it reads.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore", defer_build=True)
 
 
 class EventMetadata(Contract):
@@ -41,7 +45,7 @@ class EventMetadata(Contract):
     correlation_id: str = Field(min_length=1, max_length=128, description="The order id")
     causation_id: str | None = Field(default=None, max_length=256, description="event_id of the cause")
     occurred_at: AwareDatetime
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(description="The version of the event type's contract (its model's VERSION)")
     producer: str = Field(min_length=1, max_length=64)
 
 
@@ -55,9 +59,34 @@ class Event(Contract):
     DETAIL_TYPE: ClassVar[str]
     SOURCE: ClassVar[str]
     KIND: ClassVar[EventKind] = "fact"
+    # The contract's version: raised for a breaking change, with an upcaster from the one before
+    # (orderflow.versions); the compatibility gate (tools/compatibility.py) enforces both.
+    VERSION: ClassVar[int] = 1
 
     metadata: EventMetadata
     data: Contract
+
+    @model_validator(mode="after")
+    def is_this_version(self) -> Self:
+        if self.metadata.schema_version != self.VERSION:
+            raise ValueError(
+                f"metadata.schema_version {self.metadata.schema_version} is not {self.DETAIL_TYPE}'s version "
+                f"{self.VERSION} (an older version must be upcast first)"
+            )
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The schema says what `is_this_version` checks: schema_version is this event's VERSION."""
+        json_schema = handler(core_schema)
+        model_schema = handler.resolve_ref_schema(json_schema)
+        if "metadata" in model_schema.get("properties", {}):
+            metadata = handler.resolve_ref_schema(model_schema["properties"]["metadata"])
+            metadata["properties"]["schema_version"] = {
+                **metadata["properties"]["schema_version"],
+                "enum": [cls.VERSION],
+            }
+        return json_schema
 
     @classmethod
     def create(
@@ -77,6 +106,7 @@ class Event(Contract):
             correlation_id=correlation_id,
             causation_id=causation_id,
             occurred_at=utc_now(),
+            schema_version=cls.VERSION,
             producer=producer,
         )
         return cls(metadata=metadata, data=data)

@@ -37,7 +37,8 @@ class OrdersTable(aws.DynamoDBTable):
         if item is None:
             raise UnknownOrderError(order_id)
         item.pop(OUTBOX_ATTRIBUTE, None)  # the event (payment token included) is never part of the view
-        return OrderView.model_validate(_plain(item))
+        # Stored state, not a message: DynamoDB gives datetimes and enums back as strings, so not strict.
+        return OrderView.model_validate(_plain(item), strict=False)
 
     def replace(self, view: OrderView, expected_version: int) -> None:
         """Write `view` only if the stored version is still `expected_version` (optimistic concurrency)."""

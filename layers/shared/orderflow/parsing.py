@@ -1,16 +1,24 @@
-"""Turn what AWS delivers into typed events: the only way consumers read events."""
+"""Turn what AWS delivers into typed events: the only way consumers read events.
+
+Every body goes through one JSON decoder (pydantic's, `decode_json`), which refuses what is not a
+JSON document of valid Unicode: a syntax error, a lone surrogate, nesting deeper than pydantic's
+limit, a number too long to convert. The detail is then upcast to the consumer's version of its
+type (orderflow.versions) and validated strictly from JSON. Whatever goes wrong, the caller gets one
+MalformedEventError, so the record fails alone (to its DLQ) instead of crashing the batch.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
+import pydantic_core
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
 from orderflow.catalog import EVENT_TYPES
 from orderflow.envelope import Event
+from orderflow.versions import UnknownVersionError, upcast
 
 E = TypeVar("E", bound=Event)
 
@@ -19,34 +27,58 @@ class MalformedEventError(ValueError):
     """The payload is not an orderflow event this consumer accepts; retrying will not help."""
 
 
+class UndecodableError(ValueError):
+    """The body is not a JSON document of valid Unicode (or nests too deep, or holds a number too long)."""
+
+
+def decode_json(body: str | bytes) -> Any:
+    """A JSON body as Python values; UndecodableError for anything pydantic's parser refuses."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError as error:  # a syntax error, invalid UTF-8 or a lone surrogate, nesting, a number too long
+        raise UndecodableError(str(error)) from error
+
+
 def parse_eventbridge_event(raw: dict[str, Any] | str, accepted: tuple[type[E], ...]) -> E:
     """Validate an EventBridge event and return its detail as one of the `accepted` models."""
+    if isinstance(raw, str):
+        raw = _decoded_object(raw, "EventBridge event")
     try:
-        envelope = (
-            EventBridgeModel.model_validate_json(raw) if isinstance(raw, str) else EventBridgeModel.model_validate(raw)
-        )
+        envelope = EventBridgeModel.model_validate(raw)
     except ValidationError as error:
         raise MalformedEventError(f"not an EventBridge event: {error}") from error
-    event_type = EVENT_TYPES.get(envelope.detail_type)
-    if event_type is None:
+    if envelope.detail_type not in EVENT_TYPES:
         raise MalformedEventError(f"unknown detail-type {envelope.detail_type!r}")
-    if event_type not in accepted:
+    # The consumer's own model of the type: it may be a newer version than the catalog's (an upgrade in flight).
+    event_type = next((model for model in accepted if envelope.detail_type == model.DETAIL_TYPE), None)
+    if event_type is None:
         names = ", ".join(accepted_type.DETAIL_TYPE for accepted_type in accepted)
         raise MalformedEventError(f"{envelope.detail_type} is not one of {names}")
     if envelope.source != event_type.SOURCE:
         raise MalformedEventError(f"{envelope.detail_type} from {envelope.source!r}, expected {event_type.SOURCE!r}")
+    if not isinstance(envelope.detail, dict):
+        raise MalformedEventError(f"{envelope.detail_type}'s detail is not a JSON object")
     try:
-        return event_type.model_validate(envelope.detail)  # type: ignore[return-value]
+        detail = upcast(event_type.DETAIL_TYPE, envelope.detail, event_type.VERSION)
+    except UnknownVersionError as error:
+        raise MalformedEventError(str(error)) from error
+    try:
+        # From JSON, strictly: the decoded detail is JSON again, so datetimes and enums arrive as JSON strings.
+        return event_type.model_validate_json(pydantic_core.to_json(detail))
     except ValidationError as error:
         raise MalformedEventError(f"invalid {envelope.detail_type}: {error}") from error
 
 
 def parse_sqs_record(record: SQSRecord, accepted: tuple[type[E], ...]) -> E:
     """An SQS record whose body is an EventBridge event (a rule's SQS target) as a typed event."""
+    return parse_eventbridge_event(_decoded_object(record.body, "SQS body"), accepted)
+
+
+def _decoded_object(body: str, what: str) -> dict[str, Any]:
     try:
-        body = json.loads(record.body)
-    except json.JSONDecodeError as error:
-        raise MalformedEventError(f"SQS body is not JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise MalformedEventError("SQS body is not a JSON object")
-    return parse_eventbridge_event(body, accepted)
+        decoded = decode_json(body)
+    except UndecodableError as error:
+        raise MalformedEventError(f"{what} is not JSON: {error}") from error
+    if not isinstance(decoded, dict):
+        raise MalformedEventError(f"{what} is not a JSON object")
+    return decoded

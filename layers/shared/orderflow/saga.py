@@ -1,11 +1,38 @@
-"""The saga's input: what the saga-starter hands the state machine, and the ASL reads."""
+"""The saga's contracts with the code: its input (what the saga-starter hands the state machine and the
+ASL reads) and the names of the errors that steer it (what services answer and the ASL catches)."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from pydantic import Field
 
 from orderflow.catalog import Address, CompensationFailure, Currency, OrderId, OrderPlaced, StockLine
 from orderflow.envelope import Contract
+
+
+class SagaError(StrEnum):
+    """Every error name the saga and the services share, written once.
+
+    The services answer a step with one of the step errors (SendTaskFailure); the ASL's Catch clauses
+    name them (tests/unit/test_order_saga_asl.py checks both ways). The saga itself ends FAILED with
+    COMPENSATION_INCOMPLETE when a compensation gave up.
+    """
+
+    OUT_OF_STOCK = "OutOfStock"
+    PAYMENT_DECLINED = "PaymentDeclined"
+    SHIPMENT_FAILED = "ShipmentFailed"
+    # A late (redriven) forward command for a step already compensated: caught as any failure (States.ALL).
+    ORDER_COMPENSATED = "OrderCompensated"
+    COMPENSATION_INCOMPLETE = "CompensationIncomplete"
+
+
+# The business refusal each forward step may answer, which its Catch names to cancel with the matching reason.
+STEP_REFUSALS: dict[str, SagaError] = {
+    "ReserveInventory": SagaError.OUT_OF_STOCK,
+    "ChargePayment": SagaError.PAYMENT_DECLINED,
+    "CreateShipment": SagaError.SHIPMENT_FAILED,
+}
 
 
 class SagaConfig(Contract):
