@@ -44,7 +44,7 @@ build: $(STAMP)
 template: $(STAMP)
 	$(BIN)/python -m tools.generate_template
 
-## schemas: regenerate the JSON Schemas in schemas/ from the event models
+## schemas: regenerate the JSON Schemas in schemas/ from the event models and record them in schemas/baseline/ (refused for a breaking change: raise the version, add an upcaster)
 schemas: $(STAMP)
 	$(BIN)/python -m tools.generate_schemas
 

@@ -3,6 +3,9 @@
 python -m tools.generate_schemas          # (re)write schemas/ and record the contracts in schemas/baseline/
 python -m tools.generate_schemas --check  # exit 1 if schemas/ is stale or a change breaks a published contract
 
+A change that breaks a published version (tools/compatibility.py) is not recorded: raise the event's
+VERSION and register an upcaster from the version before (orderflow.versions).
+
 The schemas are JSON Schema draft 4, the dialect EventBridge's schema registry takes (JSONSchemaDraft4),
 generated from the models and rewritten only where draft 4 spells a keyword differently. They say what
 the models accept of a JSON document, exactly (tests/unit/test_schema_boundaries.py); what JSON Schema
@@ -16,6 +19,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tools.compatibility import BASELINE_DIR, baseline_path, gate
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
 if TYPE_CHECKING:
@@ -98,18 +102,46 @@ def stale(files: dict[str, str]) -> list[str]:
     return sorted(differing + sorted(existing - set(files)))
 
 
+def baseline_files() -> dict[str, str]:
+    """schemas/baseline/: the current version of every event as published (older versions stay as they are)."""
+    from orderflow.catalog import CATALOG
+
+    return {
+        baseline_path(BASELINE_DIR, event_type.DETAIL_TYPE, event_type.VERSION).name: dumps(event_schema(event_type))
+        for event_type in CATALOG
+    }
+
+
+def compatibility_problems() -> list[str]:
+    from orderflow.catalog import CATALOG
+    from orderflow.versions import UPCASTERS
+
+    schemas = {event_type.DETAIL_TYPE: event_schema(event_type) for event_type in CATALOG}
+    return gate(CATALOG, schemas, BASELINE_DIR, UPCASTERS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="fail if schemas/ differs from the models")
+    parser.add_argument("--check", action="store_true", help="fail if schemas/ is stale or a change is breaking")
     args = parser.parse_args(argv)
     use_lambda_code()
-    files = render()
+    files, baseline = render(), baseline_files()
+    BASELINE_DIR.mkdir(parents=True, exist_ok=True)
+    problems = compatibility_problems()
     if args.check:
-        problems = stale(files)
-        if problems:
-            print(f"schemas/ is stale ({', '.join(problems)}): run `make schemas`")
+        unrecorded = [
+            name
+            for name, text in baseline.items()
+            if not (BASELINE_DIR / name).exists() or (BASELINE_DIR / name).read_text() != text
+        ]
+        for problem in problems:
+            print(problem)
+        stale_files = stale(files) + [f"baseline/{name}" for name in unrecorded]
+        if stale_files:
+            print(f"schemas/ is stale ({', '.join(stale_files)}): run `make schemas`")
+        if problems or stale_files:
             return 1
-        print(f"schemas/ matches the event models ({len(files)} files)")
+        print(f"schemas/ matches the event models and every published contract ({len(files)} files)")
         return 0
     SCHEMAS_DIR.mkdir(exist_ok=True)
     for path in SCHEMAS_DIR.glob("*.json"):
@@ -118,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in files.items():
         (SCHEMAS_DIR / name).write_text(text)
     print(f"wrote {len(files)} files to {SCHEMAS_DIR.relative_to(REPO_ROOT)}/")
+    if problems:
+        # The published contract stays as it was: the change needs a new version, not a new baseline.
+        for problem in problems:
+            print(problem)
+        return 1
+    for name, text in baseline.items():
+        (BASELINE_DIR / name).write_text(text)
+    print(f"recorded {len(baseline)} published contracts in {BASELINE_DIR.relative_to(REPO_ROOT)}/")
     return 0
 
 
