@@ -40,7 +40,7 @@ integration: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --parallel --template template.yaml
 
-## template: regenerate template.yaml's fenced parts (consumers from consumers.yaml, the dashboard)
+## template: regenerate template.yaml's fenced parts (the schema registry from the event models, consumers from consumers.yaml, the dashboard)
 template: $(STAMP)
 	$(BIN)/python -m tools.generate_template
 

@@ -47,3 +47,7 @@ def ref(logical_id: str) -> Intrinsic:
 
 def get_att(logical_id: str, attribute: str) -> Intrinsic:
     return Intrinsic("!GetAtt", f"{logical_id}.{attribute}")
+
+
+def sub(text: str) -> Intrinsic:
+    return Intrinsic("!Sub", text)

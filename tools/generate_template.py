@@ -1,4 +1,5 @@
-"""Write the generated parts of template.yaml: every consumer's block from consumers.yaml, and the dashboard.
+"""Write the generated parts of template.yaml: the schema registry from the event models, every consumer's
+block from consumers.yaml, and the dashboard.
 
 python -m tools.generate_template          # (re)write the fenced regions of template.yaml
 python -m tools.generate_template --check  # exit 1 if they are stale
@@ -10,6 +11,7 @@ cfn-lint, `sam local invoke` and the local cloud read as they are (docs/decision
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref
+from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref, sub
 from tools.dashboard import render_dashboard
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
@@ -28,6 +30,7 @@ DEFAULT_TIMEOUT = 10  # Globals: Function: Timeout
 BATCHING_WINDOW = 1
 MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+SCHEMA_REGISTRY = "EventSchemaRegistry"
 RUNBOOK = "Runbook: docs/runbook.md"  # every alarm's description ends with its section of the runbook
 
 
@@ -203,12 +206,45 @@ def replace_region(text: str, region: str, body: str) -> str:
     return pattern.sub(lambda match: match.group(1) + body + match.group(3), text, count=1)
 
 
+def schema_registry() -> dict[str, Any]:
+    """EventBridge's schema registry: one JSONSchemaDraft4 schema per event type, as schemas/ holds it.
+
+    Named `<source>@<detail type>` as EventBridge's schema discovery names schemas, so code bindings
+    and the console find them where they look; the registry versions each schema on every change.
+    """
+    from orderflow.catalog import CATALOG
+    from tools.generate_schemas import event_schema
+
+    resources: dict[str, Any] = {
+        SCHEMA_REGISTRY: {
+            "Type": "AWS::EventSchemas::Registry",
+            "Properties": {
+                "RegistryName": sub("${AWS::StackName}-events"),
+                "Description": "The contract of every orderflow event, generated from the event models.",
+            },
+        }
+    }
+    for event_type in CATALOG:
+        resources[f"{event_type.DETAIL_TYPE}EventSchema"] = {
+            "Type": "AWS::EventSchemas::Schema",
+            "Properties": {
+                "RegistryName": get_att(SCHEMA_REGISTRY, "RegistryName"),
+                "SchemaName": f"{event_type.SOURCE}@{event_type.DETAIL_TYPE}",
+                "Type": "JSONSchemaDraft4",
+                "Description": f"detail of {event_type.DETAIL_TYPE} ({event_type.KIND}), version {event_type.VERSION}",
+                "Content": json.dumps(event_schema(event_type), sort_keys=True, separators=(",", ":")),
+            },
+        }
+    return resources
+
+
 def render(template_text: str, declarations: dict[str, dict[str, Any]]) -> str:
-    """template.yaml with both generated regions rewritten."""
+    """template.yaml with every generated region rewritten."""
     consumers: dict[str, Any] = {}
     for name, declaration in declarations.items():
         consumers |= consumer_resources(name, declaration)
-    with_consumers = replace_region(template_text, "consumers", to_yaml(consumers))
+    with_schemas = replace_region(template_text, "schemas", to_yaml(schema_registry()))
+    with_consumers = replace_region(with_schemas, "consumers", to_yaml(consumers))
     return replace_region(with_consumers, "dashboard", to_yaml(render_dashboard(with_consumers)))
 
 

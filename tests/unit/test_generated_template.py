@@ -45,3 +45,21 @@ def test_a_declared_consumer_may_touch_only_the_idempotency_table(tmp_path: Path
     assert "IdempotencyTable" in resources
     for other in ("OrdersTable", "InventoryTable", "PaymentsTable", "ShipmentsTable", "AuditTable", "EventBus"):
         assert other not in resources, f"the throwaway consumer may reach {other}"
+
+
+def test_the_schema_registry_holds_each_event_schema_exactly_as_schemas_holds_it() -> None:
+    from orderflow.catalog import CATALOG
+    from tools.generate_schemas import SCHEMAS_DIR
+    from tools.localcloud.template import load_template
+
+    resources = load_template().sam["Resources"]
+    schemas = {
+        props["SchemaName"]: props
+        for props in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::EventSchemas::Schema")
+    }
+    assert set(schemas) == {f"{event.SOURCE}@{event.DETAIL_TYPE}" for event in CATALOG}
+    for event in CATALOG:
+        schema = schemas[f"{event.SOURCE}@{event.DETAIL_TYPE}"]
+        assert schema["Type"] == "JSONSchemaDraft4"
+        assert schema["RegistryName"] == {"Fn::GetAtt": ["EventSchemaRegistry", "RegistryName"]}
+        assert json.loads(schema["Content"]) == json.loads((SCHEMAS_DIR / f"{event.DETAIL_TYPE}.json").read_text())

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tools.localcloud.fidelity import ACCESS_CONTROL_TYPES, COVERAGE, unemulated, warn_unemulated
+from tools.localcloud.fidelity import ACCESS_CONTROL_TYPES, COVERAGE, NOT_PROVISIONED, unemulated, warn_unemulated
 from tools.localcloud.template import Template, load_template, translate
 
 RULE = [
@@ -101,4 +101,10 @@ def test_a_resource_whose_condition_is_false_is_not_reported(template: Template)
 
 def test_every_resource_type_of_template_yaml_is_known_to_the_local_cloud() -> None:
     types = {resource["Type"] for resource in load_template().resources.values()}
-    assert types <= set(COVERAGE) | ACCESS_CONTROL_TYPES
+    assert types <= set(COVERAGE) | ACCESS_CONTROL_TYPES | set(NOT_PROVISIONED)
+
+
+def test_the_schema_registry_is_named_as_not_provisioned_with_the_reason() -> None:
+    found = {item.logical_id: item for item in unemulated(load_template())}
+    assert found["EventSchemaRegistry"].reason.startswith("moto has no EventSchemas service")
+    assert found["ChargePaymentEventSchema"].properties == ()  # the whole resource

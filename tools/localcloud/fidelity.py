@@ -32,6 +32,12 @@ ACCESS_CONTROL_TYPES = frozenset(
         "AWS::SQS::QueuePolicy",
     }
 )
+# Types moto does not serve and nothing at run time reads: named at start-up with why they change nothing.
+NOT_PROVISIONED = dict.fromkeys(
+    ("AWS::EventSchemas::Registry", "AWS::EventSchemas::Schema"),
+    "moto has no EventSchemas service; nothing at run time reads the registry (consumers validate with "
+    "the event models, whose schemas are also in schemas/)",
+)
 DELIVERED_TARGET_SERVICES = ("sqs", "kinesis", "states")  # moto delivers to SQS, a bridge to the others
 TARGET_EMULATED = frozenset({"Id", "Arn", "DeadLetterConfig", "RetryPolicy", "KinesisParameters", "RoleArn"})
 QUEUE_TARGET_EMULATED = frozenset({"Input", "InputPath", "InputTransformer", "SqsParameters"})
@@ -192,6 +198,9 @@ def unemulated(template: Template, condition: Callable[[str], bool] = lambda _: 
         kind, props = resource["Type"], resource.get("Properties") or {}
         if kind in ACCESS_CONTROL_TYPES:
             found.append(Unemulated(logical_id, kind, (), NOT_ENFORCED))
+            continue
+        if kind in NOT_PROVISIONED:
+            found.append(Unemulated(logical_id, kind, (), NOT_PROVISIONED[kind]))
             continue
         coverage = COVERAGE.get(kind)
         if coverage is None:
