@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: template demo serve test lint typecheck template-check unit integration build schemas events clean
+.PHONY: template demo serve test lint typecheck template-check unit integration build schemas events catalog clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ template: $(STAMP)
 ## schemas: regenerate the JSON Schemas in schemas/ from the event models and record them in schemas/baseline/ (refused for a breaking change: raise the version, add an upcaster)
 schemas: $(STAMP)
 	$(BIN)/python -m tools.generate_schemas
+
+## catalog: regenerate docs/events.md (publishers, listeners, fields, examples) from the models, template.yaml and the ASL
+catalog: $(STAMP)
+	$(BIN)/python -m tools.generate_event_catalog
 
 ## events: regenerate the sample events in events/ from the event models
 events: $(STAMP)

@@ -42,7 +42,8 @@ def published_versions(baseline_dir: Path, detail_type: str) -> list[int]:
     return sorted(int(match.group(1)) for match in found if match)
 
 
-def _resolve(schema: Schema, root: Schema) -> Schema:
+def resolve_ref(schema: Schema, root: Schema) -> Schema:
+    """The schema a `$ref` (to `#/definitions/...`, draft 4) points at; any other schema as it is."""
     while "$ref" in schema:
         schema = root["definitions"][schema["$ref"].removeprefix("#/definitions/")]
     return schema
@@ -50,8 +51,8 @@ def _resolve(schema: Schema, root: Schema) -> Schema:
 
 def _alternatives(schema: Schema, root: Schema) -> dict[str, Schema]:
     """The schema's branches by JSON type (a nullable field is a string branch and a null one)."""
-    schema = _resolve(schema, root)
-    branches = [_resolve(branch, root) for branch in schema.get("anyOf", [schema])]
+    schema = resolve_ref(schema, root)
+    branches = [resolve_ref(branch, root) for branch in schema.get("anyOf", [schema])]
     return {str(branch.get("type", "any")): branch for branch in branches}
 
 

@@ -6,10 +6,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from auditor.settings import get_settings
-from auditor.trail import audit_entry
+from auditor.trail import ANY_EVENT, audit_entry
 from orderflow.audit import AuditTable
 from orderflow.consumer import batch_lambda_handler, failure_logged
 from orderflow.observability import logger
+
+# What AuditRule sends it: every orderflow event (tests/unit/test_event_routing.py holds the two together).
+ACCEPTS = ANY_EVENT
 
 
 def append_to_trail(record: KinesisStreamRecord) -> None:

@@ -12,6 +12,8 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from tools.compatibility import resolve_ref
+
 Path = tuple[str | int, ...]
 Case = tuple[str, Any]
 
@@ -28,16 +30,9 @@ OTHER_TYPES: dict[str, Any] = {
 }
 
 
-def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        name = schema["$ref"].removeprefix("#/definitions/")
-        schema = root["definitions"][name]
-    return schema
-
-
 def _branches(schema: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]]:
-    schema = resolve(schema, root)
-    return [resolve(branch, root) for branch in schema["anyOf"]] if "anyOf" in schema else [schema]
+    schema = resolve_ref(schema, root)
+    return [resolve_ref(branch, root) for branch in schema["anyOf"]] if "anyOf" in schema else [schema]
 
 
 def replaced(document: Any, path: Path, value: Any) -> Any:

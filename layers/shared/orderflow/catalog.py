@@ -63,6 +63,9 @@ class CancellationReason(StrEnum):
 
 
 class OrderPlacedData(Contract):
+    """total_cents is the sum of quantity * unit_price_cents over the items: the model checks it; JSON Schema
+    cannot state a rule across fields."""
+
     order_id: OrderId
     customer_id: str = Field(min_length=1, max_length=64)
     items: list[LineItem] = Field(min_length=1, max_length=50)
