@@ -22,6 +22,11 @@ _NAMED = {
     "AWS::Logs::LogGroup": ("{name}", {"Arn": "arn:aws:logs:{region}:{account}:log-group:{name}:*"}),
     "AWS::Lambda::LayerVersion": ("arn:aws:lambda:{region}:{account}:layer:{name}:1", {}),
     "AWS::ApiGatewayV2::Api": ("localapi", {"ApiEndpoint": "http://127.0.0.1"}),
+    # Not provisioned (moto has no EventSchemas service), but its schemas name it.
+    "AWS::EventSchemas::Registry": (
+        "arn:aws:schemas:{region}:{account}:registry/{name}",
+        {"RegistryArn": "arn:aws:schemas:{region}:{account}:registry/{name}", "RegistryName": "{name}"},
+    ),
     "AWS::Lambda::Function": ("{name}", {"Arn": "arn:aws:lambda:{region}:{account}:function:{name}"}),
     "AWS::StepFunctions::StateMachine": (
         "arn:aws:states:{region}:{account}:stateMachine:{name}",
@@ -31,7 +36,8 @@ _NAMED = {
 
 
 def name_passive_resources(stack: Stack) -> None:
-    """Names first: roles, log groups, layers and APIs exist only as names; functions may be named."""
+    """Names first: roles, log groups, layers, APIs and the schema registry exist only as names; functions may be
+    named."""
     for logical_id, resource in stack.template.resources.items():
         if resource["Type"] not in _NAMED:
             continue

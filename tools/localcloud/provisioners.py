@@ -46,7 +46,13 @@ class Provisioner:
 PROVISIONERS: tuple[Provisioner, ...] = (
     # Names first: functions and state machines are referred to before they exist.
     Provisioner(
-        ("AWS::IAM::Role", "AWS::Logs::LogGroup", "AWS::Lambda::LayerVersion", "AWS::ApiGatewayV2::Api"),
+        (
+            "AWS::IAM::Role",
+            "AWS::Logs::LogGroup",
+            "AWS::Lambda::LayerVersion",
+            "AWS::ApiGatewayV2::Api",
+            "AWS::EventSchemas::Registry",
+        ),
         name_passive_resources,
     ),
     Provisioner(("AWS::KMS::Key", "AWS::KMS::Alias"), provision_keys),
