@@ -36,9 +36,11 @@ class ScriptedFunction(FunctionRuntime):
         super().__init__(spec, {}, Path("."))
         self.behaviour = behaviour
         self.events: list[dict[str, Any]] = []
+        self.transient_faults: list[bool] = []
 
-    def invoke(self, event: Any) -> InvocationResult:
+    def invoke(self, event: Any, transient_faults: bool = True) -> InvocationResult:
         self.events.append(event)
+        self.transient_faults.append(transient_faults)
         return self.behaviour(event)
 
 
@@ -46,13 +48,18 @@ def succeed(_: dict[str, Any]) -> InvocationResult:
     return InvocationResult(ok=True)
 
 
-def queue_mapping(function: FunctionRuntime, **settings: Any) -> tuple[SqsMapping, str]:
+def queue_mapping(
+    function: FunctionRuntime, max_receive_count: int | None = None, **settings: Any
+) -> tuple[SqsMapping, str]:
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="work")["QueueUrl"]
     arn = "arn:aws:sqs:us-east-1:123456789012:work"
     defaults = {"batch_size": 10, "report_batch_item_failures": True}
     spec = MappingSpec("Mapping", "Probe", "Work", "AWS::SQS::Queue", arn, **{**defaults, **settings})
-    return SqsMapping(spec, function, sqs, url, visibility_timeout=30, time_scale=0.02), url
+    mapping = SqsMapping(
+        spec, function, sqs, url, visibility_timeout=30, time_scale=0.02, max_receive_count=max_receive_count
+    )
+    return mapping, url
 
 
 def send(url: str, *bodies: Any) -> None:
@@ -74,6 +81,16 @@ def test_a_batch_size_over_ten_gathers_that_many_records_into_one_invocation() -
     assert mapping.poll_once()
     assert [len(event["Records"]) for event in function.events] == [25]
     assert left_on(url) == 0
+
+
+def test_a_messages_last_delivery_before_the_dlq_carries_no_injected_transient_fault() -> None:
+    function = ScriptedFunction(lambda _: InvocationResult(ok=False, error={"errorType": "Boom"}))
+    mapping, url = queue_mapping(function, max_receive_count=2)
+    send(url, {"n": 1})
+    assert mapping.poll_once()
+    time.sleep(mapping.retry_delay + 0.2)  # the failed message is visible again after the scaled visibility
+    assert mapping.poll_once()
+    assert function.transient_faults == [True, False]
 
 
 def test_the_batching_window_waits_for_records_that_arrive_within_it() -> None:

@@ -56,9 +56,11 @@ def _process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_throughput(orders: int, concurrency: int, drain_timeout: float) -> ThroughputResult:
+def run_throughput(
+    orders: int, concurrency: int, drain_timeout: float, function_concurrency: int | None = None
+) -> ThroughputResult:
     from tools.localcloud import ledgers
-    from tools.localcloud.cloud import LocalCloud
+    from tools.localcloud.cloud import DEFAULT_CONCURRENCY, LocalCloud
     from tools.localcloud.template import REPO_ROOT
 
     work_dir = REPO_ROOT / ".localcloud" / "bench"
@@ -67,7 +69,7 @@ def run_throughput(orders: int, concurrency: int, drain_timeout: float) -> Throu
     profile.unlink(missing_ok=True)
     os.environ["LOCALCLOUD_MOTO_PROFILE"] = str(profile)
     try:
-        with LocalCloud(work_dir=work_dir) as cloud:
+        with LocalCloud(work_dir=work_dir, concurrency=function_concurrency or DEFAULT_CONCURRENCY) as cloud:
             ledgers.seed_stock(cloud, dict.fromkeys(SKUS, orders))
             moto_pid = cloud.moto_pid
             before_calls = _read_profile(profile)
@@ -172,9 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--drain-timeout", type=float, default=600)
+    parser.add_argument("--function-concurrency", type=int, help="execution environments per function at most")
     args = parser.parse_args(argv)
     console = Console(width=120)
-    render(run_throughput(args.orders, args.concurrency, args.drain_timeout), console)
+    result = run_throughput(args.orders, args.concurrency, args.drain_timeout, args.function_concurrency)
+    render(result, console)
     return 0
 
 

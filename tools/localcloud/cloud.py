@@ -36,9 +36,13 @@ from tools.localcloud.provisioners import provision
 from tools.localcloud.stack import Physical, Stack, stack_parameters
 from tools.localcloud.template import REPO_ROOT, Template, load_template
 
-__all__ = ["DEFAULT_TIME_SCALE", "LocalCloud", "Physical"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_TIME_SCALE", "LocalCloud", "Physical"]
 
 DEFAULT_TIME_SCALE = 0.02  # a 60 s visibility timeout becomes ~1 s locally
+# Execution environments per function at most (Lambda's limit is the account's concurrency). Two, so
+# twin invocations of one function really run at once, as on Lambda; more buys no throughput on a
+# small machine, whose cores moto and the handlers already keep busy (make bench measures it).
+DEFAULT_CONCURRENCY = 2
 
 
 class LocalCloud:
@@ -56,8 +60,10 @@ class LocalCloud:
         work_dir: Path | None = None,
         listen: str = "127.0.0.1",
         fault_seed: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.template = template or load_template()
+        self.concurrency = concurrency
         self.faults = Faults(fault_seed)  # switched on at run time by tests and the chaos driver
         self.stack_name = stack_name
         self.time_scale = time_scale
@@ -109,7 +115,9 @@ class LocalCloud:
         }
         logs = self.work_dir / "logs"
         for logical_id, spec in self.stack.function_specs.items():
-            self.functions[logical_id] = FunctionRuntime(spec, base, logs, self.faults, self.time_scale)
+            self.functions[logical_id] = FunctionRuntime(
+                spec, base, logs, self.faults, self.time_scale, concurrency=self.concurrency
+            )
         # Start the environments in parallel: each imports Powertools and pydantic once.
         self._in_parallel([runtime.start for runtime in self.functions.values()])
         for bridge_spec in self.stack.bridge_specs:

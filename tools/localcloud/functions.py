@@ -1,4 +1,4 @@
-"""Run a template function as its real handler in its own process (one per function).
+"""Run a template function as its real handler: execution environments, each its own process.
 
 Timings keep AWS's relations when the local cloud scales time (`time_scale`):
 on AWS a queue's visibility timeout (60 s) is at least 6 x the function's
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +47,7 @@ class FunctionSpec:
     environment: dict[str, str]
     timeout_seconds: float
     memory_mb: int
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: at most this many environments
 
 
 @dataclass
@@ -56,7 +58,92 @@ class InvocationResult:
 
 
 class FunctionRuntime:
-    """One warm execution environment; invocations are serialised like a reserved concurrency of 1."""
+    """A function's execution environments, as Lambda runs them: one invocation per environment at a time,
+    a new environment when every one is busy, up to `concurrency` of them (the local cloud's cap, or the
+    function's ReservedConcurrentExecutions when lower). An idle environment is reused, the warmest first."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_environment: dict[str, str],
+        log_dir: Path,
+        faults: Faults | None = None,
+        time_scale: float = 1.0,
+        concurrency: int = 1,
+    ) -> None:
+        self.spec = spec
+        cap = spec.reserved_concurrency if spec.reserved_concurrency is not None else concurrency
+        self.concurrency = max(1, min(concurrency, cap))
+        self._new_environment: Callable[[], ExecutionEnvironment] = lambda: ExecutionEnvironment(
+            spec, base_environment, log_dir, faults, time_scale
+        )
+        self._environments: list[ExecutionEnvironment] = []
+        self._idle: list[ExecutionEnvironment] = []
+        self._available = threading.Condition()
+
+    def _acquire(self) -> ExecutionEnvironment:
+        with self._available:
+            while True:
+                if self._idle:
+                    return self._idle.pop()  # the most recently used: warm, like Lambda's reuse
+                if len(self._environments) < self.concurrency:
+                    environment = self._new_environment()
+                    self._environments.append(environment)
+                    return environment
+                self._available.wait()
+
+    def _release(self, environment: ExecutionEnvironment) -> None:
+        with self._available:
+            self._idle.append(environment)
+            self._available.notify()
+
+    def invoke(self, event: Any, transient_faults: bool = True) -> InvocationResult:
+        """Invoke the handler in an idle environment (a new one if all are busy and the cap allows).
+
+        `transient_faults=False`: the worker-side faults (raise, kill, partial PutEvents, transaction
+        conflicts) stay off for this invocation; fail-records, which stands for poison, still applies.
+        """
+        environment = self._acquire()
+        try:
+            return environment.invoke(event, transient_faults)
+        finally:
+            self._release(environment)
+
+    def start(self) -> None:
+        """Start one environment now (an init error surfaces at startup, not on the first event)."""
+        environment = self._acquire()
+        try:
+            environment.start()
+        finally:
+            self._release(environment)
+
+    @property
+    def pid(self) -> int | None:
+        """The warmest live environment's process id, None when there is none."""
+        with self._available:
+            ordered = [*reversed(self._idle), *self._environments]
+        return next((environment.pid for environment in ordered if environment.pid is not None), None)
+
+    @property
+    def pids(self) -> list[int]:
+        """Every live execution environment's process id."""
+        return [pid for environment in list(self._environments) if (pid := environment.pid) is not None]
+
+    @property
+    def invocations(self) -> int:
+        return sum(environment.invocations for environment in list(self._environments))
+
+    @property
+    def errors(self) -> int:
+        return sum(environment.errors for environment in list(self._environments))
+
+    def stop(self) -> None:
+        for environment in list(self._environments):
+            environment.stop()
+
+
+class ExecutionEnvironment:
+    """One execution environment: a worker process that serves one invocation at a time."""
 
     def __init__(
         self,
@@ -82,11 +169,6 @@ class FunctionRuntime:
         """The live environment's process id, None when there is none (not started yet, or died)."""
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
-
-    @property
-    def pids(self) -> list[int]:
-        """Every live execution environment's process id."""
-        return [self.pid] if self.pid is not None else []
 
     def _environment(self) -> dict[str, str]:
         spec = self.spec
@@ -135,12 +217,12 @@ class FunctionRuntime:
         responses.put(EXIT_SENTINEL)
 
     def start(self) -> None:
-        """Start the environment now (an init error surfaces at startup, not on the first event)."""
+        """Start the process now, if it is not running."""
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._process = self._start()
 
-    def invoke(self, event: Any) -> InvocationResult:
+    def invoke(self, event: Any, transient_faults: bool = True) -> InvocationResult:
         """Invoke the handler; a timeout kills the environment, as Lambda does."""
         with self._lock:
             if self._process is None or self._process.poll() is not None:
@@ -148,7 +230,7 @@ class FunctionRuntime:
             process = self._process
             assert process.stdin is not None
             self.invocations += 1
-            faults = self.faults.for_worker(self.spec.logical_id) if self.faults else None
+            faults = self.faults.for_worker(self.spec.logical_id) if self.faults and transient_faults else None
             event = self.faults.fail_records(self.spec.logical_id, event) if self.faults else event
             request = {"event": event, "request_id": str(uuid.uuid4()), "faults": faults}
             try:

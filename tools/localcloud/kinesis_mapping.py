@@ -65,11 +65,8 @@ class KinesisMapping(EventSourceMapping):
             records, next_iterator = self._read(iterator)
             if records:
                 worked = True
-                self.busy = True
-                try:
+                with self._working():
                     self._process(shard_id, records)
-                finally:
-                    self.busy = False
             self._iterators[shard_id] = next_iterator
         self.caught_up = not worked
         return worked

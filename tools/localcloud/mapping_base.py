@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ class EventSourceMapping:
 
     idle_interval = 0.1  # seconds between polls that found nothing
 
-    def __init__(self, spec: MappingSpec, function: FunctionRuntime, time_scale: float) -> None:
+    def __init__(self, spec: MappingSpec, function: FunctionRuntime, time_scale: float, pollers: int = 1) -> None:
         self.spec = spec
         self.logical_id = spec.logical_id
         self.function = function
@@ -46,11 +47,30 @@ class EventSourceMapping:
         self.report_batch_item_failures = spec.report_batch_item_failures
         self.filter = RecordFilter(spec.filters)
         self.stats = MappingStats()
-        self.busy = False
+        self._working_pollers = 0
+        self._counting = threading.Lock()  # pollers share the stats and the busy count
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self._thread = threading.Thread(target=self._loop, name=f"esm-{spec.logical_id}", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"esm-{spec.logical_id}-{index}", daemon=True)
+            for index in range(max(1, pollers))
+        ]
+
+    @property
+    def busy(self) -> bool:
+        """Some poller holds a batch it has not finished with."""
+        return self._working_pollers > 0
+
+    @contextmanager
+    def _working(self) -> Iterator[None]:
+        with self._counting:
+            self._working_pollers += 1
+        try:
+            yield
+        finally:
+            with self._counting:
+                self._working_pollers -= 1
 
     @property
     def batching_deadline(self) -> float:
@@ -58,7 +78,8 @@ class EventSourceMapping:
         return time.monotonic() + self.spec.batching_window * self.time_scale
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def request_stop(self) -> None:
         """Ask the poller to stop after its current poll; `stop` also waits for it."""
@@ -67,7 +88,8 @@ class EventSourceMapping:
 
     def stop(self) -> None:
         self.request_stop()
-        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
     def pause(self) -> None:
         self._running.clear()
@@ -95,10 +117,10 @@ class EventSourceMapping:
     def poll_once(self) -> bool:
         raise NotImplementedError
 
-    def _invoke(self, event: dict[str, Any]) -> InvocationResult:
+    def _invoke(self, event: dict[str, Any], transient_faults: bool = True) -> InvocationResult:
         """Invoke the function; a runtime that cannot even start fails the batch, which Lambda retries."""
         try:
-            return self.function.invoke(event)
+            return self.function.invoke(event, transient_faults)
         except Exception as error:
             return InvocationResult(ok=False, error={"errorType": type(error).__name__, "errorMessage": str(error)})
 

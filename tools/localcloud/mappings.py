@@ -6,6 +6,7 @@ mapping in kinesis_mapping.py; this module builds one from a template's MappingS
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,12 @@ def mapping_from_spec(
     sqs = client("sqs")
     if spec.source_type == "AWS::SQS::Queue":
         queue_url = ref(spec.source_id)
-        visibility = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])["Attributes"]
-        return SqsMapping(spec, function, sqs, queue_url, int(visibility["VisibilityTimeout"]), time_scale, faults)
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+        )["Attributes"]
+        redrive = json.loads(attributes["RedrivePolicy"]) if "RedrivePolicy" in attributes else None
+        max_receive_count = int(redrive["maxReceiveCount"]) if redrive else None
+        visibility = int(attributes["VisibilityTimeout"])
+        return SqsMapping(spec, function, sqs, queue_url, visibility, time_scale, faults, max_receive_count)
     on_failure = on_failure_to_sqs(sqs, ref(spec.on_failure_id)) if spec.on_failure_id else None
     return KinesisMapping(spec, function, client("kinesis"), ref(spec.source_id), on_failure, time_scale)

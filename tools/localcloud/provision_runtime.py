@@ -94,6 +94,9 @@ def provision_functions(stack: Stack) -> None:
             environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
             timeout_seconds=float(props.get("Timeout", 3)),
             memory_mb=int(props.get("MemorySize", 128)),
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+            ),
         )
 
 

@@ -26,13 +26,17 @@ class SqsMapping(EventSourceMapping):
         visibility_timeout: int,
         time_scale: float,
         faults: Faults | None = None,
+        max_receive_count: int | None = None,
     ) -> None:
-        super().__init__(spec, function, time_scale)
+        # Lambda polls a queue with several pollers, each invoking with its own batch; here one per
+        # environment the function may have, so no poller holds a batch while waiting for another's.
+        super().__init__(spec, function, time_scale, pollers=function.concurrency)
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = spec.source_arn
         self.visibility_timeout = visibility_timeout
         self.faults = faults
+        self.max_receive_count = max_receive_count  # the queue's RedrivePolicy; None: no DLQ
 
     @property
     def retry_delay(self) -> int:
@@ -50,8 +54,7 @@ class SqsMapping(EventSourceMapping):
         messages = self._receive(SQS_RECEIVE_LIMIT, LONG_POLL_SECONDS)
         if not messages:
             return False
-        self.busy = True
-        try:
+        with self._working():
             messages += self._gather(self.batch_size - len(messages))
             if self.paused:  # the outage began while this poll waited: the function never saw the batch
                 self._release(messages)
@@ -60,8 +63,6 @@ class SqsMapping(EventSourceMapping):
             messages = self._drop_filtered(messages)
             if messages:
                 self._deliver(messages)
-        finally:
-            self.busy = False
         return True
 
     def _receive(self, limit: int, wait_seconds: int) -> list[dict[str, Any]]:
@@ -103,7 +104,8 @@ class SqsMapping(EventSourceMapping):
         kept = [message for message in messages if self.filter.matches({"body": json_or_text(message["Body"])})]
         dropped = [message for message in messages if message not in kept]
         self._delete(dropped)
-        self.stats.filtered += len(dropped)
+        with self._counting:
+            self.stats.filtered += len(dropped)
         return kept
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
@@ -126,12 +128,20 @@ class SqsMapping(EventSourceMapping):
                     MessageAttributes=message.get("MessageAttributes", {}),
                 )
 
+    def _last_delivery(self, messages: list[dict[str, Any]]) -> bool:
+        """Some message is on its last receive before SQS moves it to the DLQ."""
+        if self.max_receive_count is None:
+            return False
+        counts = (int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1)) for message in messages)
+        return any(count >= self.max_receive_count for count in counts)
+
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [self._record(message) for message in messages]}
-        result = self._invoke(event)
+        # Injected transient faults are transient: a message's last delivery gets none, so only poison
+        # (which fails every delivery) and real defects are dead-lettered, which the chaos run checks.
+        result = self._invoke(event, transient_faults=not self._last_delivery(messages))
         ids = [message["MessageId"] for message in messages]
         failed_ids = failed_item_ids(result, ids, self.report_batch_item_failures)
-        self.stats.batches += 1
         succeeded = [message for message in messages if message["MessageId"] not in failed_ids]
         failed = [message for message in messages if message["MessageId"] in failed_ids]
         self._delete(succeeded)
@@ -142,8 +152,10 @@ class SqsMapping(EventSourceMapping):
             self.sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
             )
-        self.stats.processed += len(succeeded)
-        self.stats.failed += len(failed)
+        with self._counting:
+            self.stats.batches += 1
+            self.stats.processed += len(succeeded)
+            self.stats.failed += len(failed)
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = message.get("Attributes", {})
