@@ -73,6 +73,13 @@ def test_a_v2_event_is_a_version_a_v1_consumer_does_not_know(v2_registered: None
         parse_eventbridge_event(json.dumps(eventbridge_event(shipped_v2("o1"))), (catalog.ShipmentCreated,))
 
 
+def test_an_old_detail_the_upcaster_cannot_read_is_malformed(v2_registered: None) -> None:
+    body = eventbridge_event(shipped_v1("o1"))
+    del body["detail"]["data"]  # the upcaster reads data: a KeyError, not a crash
+    with pytest.raises(MalformedEventError, match="ShipmentCreated could not be upcast: KeyError"):
+        parse_eventbridge_event(json.dumps(body), (ShipmentCreatedV2,))
+
+
 def test_an_upcaster_is_registered_once() -> None:
     upcaster("Throwaway", from_version=1)(shipment_created_v1_to_v2)
     try:

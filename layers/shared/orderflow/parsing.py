@@ -62,6 +62,8 @@ def parse_eventbridge_event(raw: dict[str, Any] | str, accepted: tuple[type[E], 
         detail = upcast(event_type.DETAIL_TYPE, envelope.detail, event_type.VERSION)
     except UnknownVersionError as error:
         raise MalformedEventError(str(error)) from error
+    except (KeyError, TypeError, ValueError) as error:  # an upcaster reads a detail nothing has validated yet
+        raise MalformedEventError(f"{envelope.detail_type} could not be upcast: {error!r}") from error
     try:
         # From JSON, strictly: the decoded detail is JSON again, so datetimes and enums arrive as JSON strings.
         return event_type.model_validate_json(pydantic_core.to_json(detail))
