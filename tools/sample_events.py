@@ -22,7 +22,11 @@ from tools.lambda_code import REPO_ROOT
 EVENTS_DIR = REPO_ROOT / "events"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 IDEMPOTENCY_KEY = "sample-order-1"
-ORDER_ID = new_order_id(IDEMPOTENCY_KEY)
+# The sample customer: the subject of the sample access token (a Cognito user's sub).
+CUSTOMER_ID = "3f0c1f8e-5b7a-4c2d-9e61-2a4b8c9d0e1f"
+USER_POOL_ID = "us-east-1_Sample0rd"
+APP_CLIENT_ID = "4sampleappclient0rderf1ow"
+ORDER_ID = new_order_id(CUSTOMER_ID, IDEMPOTENCY_KEY)
 T0 = datetime(2026, 11, 24, 12, 0, 0, tzinfo=UTC)
 ADDRESS = catalog.Address(
     name="Ada Lovelace", line1="12 Analytical Row", city="London", postal_code="N1 9GU", country="GB"
@@ -30,7 +34,6 @@ ADDRESS = catalog.Address(
 ITEMS = [catalog.LineItem(sku="SKU-RED-MUG", quantity=2, unit_price_cents=1250)]
 LINES = [catalog.StockLine(sku="SKU-RED-MUG", quantity=2)]
 PLACE_ORDER_BODY = {
-    "customer_id": "cust-42",
     "items": [item.model_dump() for item in ITEMS],
     "currency": "EUR",
     "payment_token": "tok_visa",
@@ -114,6 +117,25 @@ def sqs_batch(queue: str, *bodies: Event | str) -> dict[str, Any]:
     return {"Records": records}
 
 
+def jwt_authorizer() -> dict[str, Any]:
+    """requestContext.authorizer as API Gateway's JWT authorizer delivers it for a Cognito access token."""
+    issued = 1795003200
+    claims = {
+        "sub": CUSTOMER_ID,
+        "iss": f"https://cognito-idp.{REGION}.amazonaws.com/{USER_POOL_ID}",
+        "client_id": APP_CLIENT_ID,
+        "origin_jti": stable_uuid("origin-jti"),
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
+        "auth_time": str(issued),
+        "exp": str(issued + 3600),
+        "iat": str(issued),
+        "jti": stable_uuid("jti"),
+        "username": "ada",
+    }
+    return {"jwt": {"claims": claims, "scopes": ["aws.cognito.signin.user.admin"]}}
+
+
 def http(method: str, path: str, route: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     event: dict[str, Any] = {
         "version": "2.0",
@@ -122,6 +144,7 @@ def http(method: str, path: str, route: str, body: Any = None, headers: dict[str
         "rawQueryString": "",
         "headers": {
             "accept": "application/json",
+            "authorization": "Bearer eyJraWQiOiJzYW1wbGUiLCJhbGciOiJSUzI1NiJ9.c2FtcGxl.c2lnbmF0dXJl",
             "content-type": "application/json",
             "host": "api.example.com",
             **(headers or {}),
@@ -129,6 +152,7 @@ def http(method: str, path: str, route: str, body: Any = None, headers: dict[str
         "requestContext": {
             "accountId": ACCOUNT,
             "apiId": "a1b2c3d4e5",
+            "authorizer": jwt_authorizer(),
             "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
             "domainPrefix": "a1b2c3d4e5",
             "http": {
@@ -214,7 +238,7 @@ def examples() -> dict[str, Event]:
     """One example of every event type, each optional field filled, all of one order (the catalog's examples)."""
     placed_data = catalog.OrderPlacedData(
         order_id=ORDER_ID,
-        customer_id="cust-42",
+        customer_id=CUSTOMER_ID,
         items=ITEMS,
         currency="EUR",
         total_cents=2500,

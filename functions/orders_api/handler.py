@@ -1,4 +1,9 @@
-"""orders-api: POST /orders, GET /orders/{order_id}, GET /orders/{order_id}/events (HTTP API v2).
+"""orders-api: the orders HTTP API (payload format 2.0).
+
+Customers (a JWT authorizer; the customer is the token's subject): POST /orders,
+GET /orders/{order_id}, GET /orders/{order_id}/events. Another customer's order is answered
+404, exactly like an order that does not exist, so ids cannot be probed. Operators (IAM
+authorization): GET /operator/orders/{order_id} and /operator/orders/{order_id}/events, any order.
 
 Every error is a JSON object with a `message` (API Gateway's own errors have that shape too);
 a 422 adds `errors`, one `{"field", "error"}` per problem.
@@ -13,7 +18,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, UnauthorizedError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,6 +26,7 @@ from pydantic import ValidationError
 
 from orderflow.audit import AuditTable
 from orderflow.observability import logger, metrics, tracer
+from orderflow.orders import OrderView
 from orderflow.orders_table import OrdersTable, UnknownOrderError
 from orderflow.parsing import UndecodableError, decode_json
 from orders_api.intake import PlaceOrderRequest, new_order_id, order_placed_event, place_order
@@ -51,11 +57,34 @@ def _no_such_order(error: NotFoundError) -> Response[str]:
     return _error(HTTPStatus.NOT_FOUND, str(error.msg))
 
 
+@app.exception_handler(UnauthorizedError)  # type: ignore[untyped-decorator]
+def _no_identity(error: UnauthorizedError) -> Response[str]:
+    return _error(HTTPStatus.UNAUTHORIZED, str(error.msg))
+
+
+def _customer() -> str:
+    """The signed-in customer: the subject of the token API Gateway's JWT authorizer verified."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    subject = claims.get("sub")
+    if not subject:  # only reachable if a route lost its authorizer: refuse rather than serve anyone
+        raise UnauthorizedError("Unauthorized")
+    return str(subject)
+
+
+def _operator() -> None:
+    """The route is IAM-authorized: API Gateway verified the caller's signature (the caller is in the log)."""
+    iam = app.current_event.request_context.authorizer.iam
+    if iam is None or not iam.user_arn:
+        raise UnauthorizedError("Unauthorized")
+    logger.info("Operator read", extra={"caller": iam.user_arn})
+
+
 def _place(submission: dict[str, Any]) -> dict[str, Any]:
     request = PlaceOrderRequest.model_validate(submission["request"])
-    order_id = new_order_id(submission.get("idempotency_key"))
+    order_id = new_order_id(submission["customer_id"], submission.get("idempotency_key"))
     logger.set_correlation_id(order_id)
-    view = place_order(order_placed_event(request, order_id), OrdersTable(get_settings().orders_table_name))
+    placed = order_placed_event(request, submission["customer_id"], order_id)
+    view = place_order(placed, OrdersTable(get_settings().orders_table_name))
     return {
         "order_id": view.order_id,
         "status": view.status.value,
@@ -73,8 +102,11 @@ def _request_idempotency() -> Any:
     """
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
+    # The key is the customer's: two customers may send the same Idempotency-Key and get two orders.
     return IdempotencyConfig(
-        event_key_jmespath="idempotency_key", payload_validation_jmespath="request", expires_after_seconds=24 * 60 * 60
+        event_key_jmespath="[customer_id, idempotency_key]",
+        payload_validation_jmespath="request",
+        expires_after_seconds=24 * 60 * 60,
     )
 
 
@@ -113,6 +145,7 @@ def _create(submission: dict[str, Any]) -> dict[str, Any] | Response[str]:
 @app.post("/orders")
 @tracer.capture_method
 def post_order() -> Response[str]:
+    customer_id = _customer()
     event = app.current_event
     # API Gateway base64-encodes a body whose Content-Type is not text.
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
@@ -128,12 +161,12 @@ def post_order() -> Response[str]:
         # Events tolerate unknown fields (consumers may lag producers); a client's typo is an error.
         request = PlaceOrderRequest.model_validate(body, extra="forbid")
         # Bounds only the event checks (the order's total) are the client's error too: build it now.
-        order_placed_event(request, new_order_id(key))
+        order_placed_event(request, customer_id, new_order_id(customer_id, key))
     except ValidationError as error:
         errors = [{"field": ".".join(str(part) for part in e["loc"]), "error": e["msg"]} for e in error.errors()]
         return _rejected(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid order", errors)
 
-    submission = {"idempotency_key": key, "request": request.model_dump(mode="json")}
+    submission = {"customer_id": customer_id, "idempotency_key": key, "request": request.model_dump(mode="json")}
     created = _create(submission)
     if isinstance(created, Response):
         return created
@@ -141,30 +174,52 @@ def post_order() -> Response[str]:
     return Response(status_code=HTTPStatus.CREATED.value, content_type="application/json", body=json.dumps(created))
 
 
+def _order(order_id: str, customer_id: str | None) -> OrderView:
+    """The order; NotFoundError when there is none or it is not `customer_id`'s (None: an operator's read)."""
+    logger.set_correlation_id(order_id)
+    try:
+        order = OrdersTable(get_settings().orders_table_name).get(order_id)
+    except UnknownOrderError:
+        order = None
+    if order is None or (customer_id is not None and order.customer_id != customer_id):
+        raise NotFoundError(f"no order {order_id}")
+    return order
+
+
+def _trail(order_id: str) -> dict[str, Any]:
+    trail = AuditTable(get_settings().audit_table_name).trail(order_id)
+    events = [
+        {**entry.model_dump(mode="json", exclude={"detail"}), "detail": json.loads(entry.detail)} for entry in trail
+    ]
+    return {"order_id": order_id, "events": events}
+
+
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> dict[str, Any]:
-    logger.set_correlation_id(order_id)
-    try:
-        return OrdersTable(get_settings().orders_table_name).get(order_id).public()
-    except UnknownOrderError:
-        raise NotFoundError(f"no order {order_id}") from None
+    return _order(order_id, _customer()).public()
 
 
 @app.get("/orders/<order_id>/events")
 @tracer.capture_method
 def get_order_events(order_id: str) -> dict[str, Any]:
-    logger.set_correlation_id(order_id)
-    settings = get_settings()
-    try:
-        OrdersTable(settings.orders_table_name).get(order_id)
-    except UnknownOrderError:
-        raise NotFoundError(f"no order {order_id}") from None
-    trail = AuditTable(settings.audit_table_name).trail(order_id)
-    events = [
-        {**entry.model_dump(mode="json", exclude={"detail"}), "detail": json.loads(entry.detail)} for entry in trail
-    ]
-    return {"order_id": order_id, "events": events}
+    _order(order_id, _customer())
+    return _trail(order_id)
+
+
+@app.get("/operator/orders/<order_id>")
+@tracer.capture_method
+def operator_get_order(order_id: str) -> dict[str, Any]:
+    _operator()
+    return _order(order_id, None).public()
+
+
+@app.get("/operator/orders/<order_id>/events")
+@tracer.capture_method
+def operator_get_order_events(order_id: str) -> dict[str, Any]:
+    _operator()
+    _order(order_id, None)
+    return _trail(order_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -17,27 +17,28 @@ ORDER_ID_NAMESPACE = uuid.UUID("0b9c3f5e-2d1a-5c47-8e6f-7a1b2c3d4e5f")
 
 
 class PlaceOrderRequest(Contract):
-    """The body of POST /orders; the total is computed here, never trusted from the client."""
+    """The body of POST /orders; the total is computed here, never trusted from the client, and the customer
+    is the signed-in one (the token's subject), never named in the body."""
 
-    customer_id: str = Field(min_length=1, max_length=64)
     items: list[LineItem] = Field(min_length=1, max_length=50)
     currency: Currency
     payment_token: str = Field(min_length=1, max_length=64)
     shipping_address: Address
 
 
-def new_order_id(idempotency_key: str | None) -> str:
-    """Deterministic for a given Idempotency-Key, so a retried request finds the same order."""
+def new_order_id(customer_id: str, idempotency_key: str | None) -> str:
+    """Deterministic for a customer's Idempotency-Key, so a retried request finds the same order (and two
+    customers' equal keys give two orders)."""
     if idempotency_key:
-        return str(uuid.uuid5(ORDER_ID_NAMESPACE, idempotency_key))
+        return str(uuid.uuid5(ORDER_ID_NAMESPACE, f"{customer_id}/{idempotency_key}"))
     return str(uuid.uuid4())
 
 
-def order_placed_event(request: PlaceOrderRequest, order_id: str) -> OrderPlaced:
-    """The order's OrderPlaced; raises ValidationError for a bound only the event checks (the total's)."""
+def order_placed_event(request: PlaceOrderRequest, customer_id: str, order_id: str) -> OrderPlaced:
+    """The customer's order's OrderPlaced; raises ValidationError for a bound only the event checks (the total's)."""
     data = OrderPlacedData(
         order_id=order_id,
-        customer_id=request.customer_id,
+        customer_id=customer_id,
         items=request.items,
         currency=request.currency,
         total_cents=sum(item.quantity * item.unit_price_cents for item in request.items),

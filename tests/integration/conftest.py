@@ -44,10 +44,16 @@ def new_sku(label: str = "T") -> str:
 
 
 class Shop:
-    """What a test does to the running system: seed stock, place orders, read outcomes."""
+    """What a test does to the running system: seed stock, place orders (as a signed-in customer of its own),
+    read outcomes."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: LocalCloud, customer: str | None = None) -> None:
         self.cloud = cloud
+        self.customer = customer or f"shopper-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def token(self) -> str:
+        return self.cloud.customers.token(self.customer)
 
     @property
     def api(self) -> str:
@@ -65,12 +71,12 @@ class Shop:
 
     def place(self, body: dict[str, Any], idempotency_key: str | None = None) -> str:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        response = request("POST", f"{self.api}/orders", body, headers)
+        response = request("POST", f"{self.api}/orders", body, headers, token=self.token)
         assert response.status == 201, f"POST /orders -> {response.status}: {response.body}"
         return str(response.body["order_id"])
 
     def order(self, order_id: str) -> dict[str, Any]:
-        response = request("GET", f"{self.api}/orders/{order_id}")
+        response = request("GET", f"{self.api}/orders/{order_id}", token=self.token)
         assert response.status == 200, f"GET /orders/{order_id} -> {response.status}: {response.body}"
         return dict(response.body)
 
@@ -91,7 +97,7 @@ class Shop:
         return view
 
     def audit_trail(self, order_id: str) -> list[dict[str, Any]]:
-        response = request("GET", f"{self.api}/orders/{order_id}/events")
+        response = request("GET", f"{self.api}/orders/{order_id}/events", token=self.token)
         assert response.status == 200, f"GET /orders/{order_id}/events -> {response.status}: {response.body}"
         body = response.body
         return list(body["events"] if isinstance(body, dict) else body)

@@ -179,6 +179,6 @@ def test_the_orders_api_still_answers_as_before(shop: Shop) -> None:
     order_id = shop.place(order_request((skus["mug"], 1, 1250)))  # asserts the 201
     assert shop.order(order_id)["order_id"] == order_id  # asserts the 200
     invalid = {"customer_id": "c", "items": [], "currency": "EUR", "payment_token": "t"}
-    assert request("POST", f"{shop.api}/orders", invalid).status == 422
+    assert request("POST", f"{shop.api}/orders", invalid, token=shop.token).status == 422
     nowhere = request("GET", f"{shop.api}/nowhere")
     assert (nowhere.status, nowhere.body) == (404, {"message": "Not Found"})

@@ -81,7 +81,7 @@ def test_what_the_local_cloud_does_not_emulate_is_named_at_start_up_once_per_res
     assert named["BusPolicy"].properties == ()  # AWS::Events::EventBusPolicy: the whole resource
     assert named["FilteredFunction"].properties == ("ReservedConcurrentExecutions",)
     assert any(item.startswith("Auth") for item in named["Api"].properties)
-    assert any("throttling" in item for item in named["ApiApiGatewayDefaultStage"].properties)
+    assert any("per-route throttling" in item for item in named["ApiApiGatewayDefaultStage"].properties)
     assert len(warnings) == len(cloud.unemulated) == len(named)  # one warning per resource
     assert any(message.startswith("BusPolicy (AWS::Events::EventBusPolicy)") for message in warnings)
 

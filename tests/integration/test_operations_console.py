@@ -234,6 +234,13 @@ def test_trace_of_a_cancelled_order_prints_each_saga_step_with_its_duration_and_
     assert traced["saga"]["compensations"] == ["RefundPayment", "ReleaseInventory"]
     assert traced["view"]["status"] == "CANCELLED"
     assert len(traced["audit_trail"]) == len(shop.audit_trail(order_id))
+    # It read them as an operator: the IAM-authorized routes, signed with the local cloud's credentials
+    access_log = (cloud.work_dir / "logs" / "http-api-access.log").read_text().splitlines()
+    operator_reads = [json.loads(line) for line in access_log if "/operator/" in line]
+    assert {(read["routeKey"], read["status"], read["caller"]) for read in operator_reads} >= {
+        ("GET /operator/orders/{order_id}", "200", "localcloud"),
+        ("GET /operator/orders/{order_id}/events", "200", "localcloud"),
+    }
 
     # Then the installed script prints each step with its duration, and the compensations
     assert INSTALLED.exists(), f"{INSTALLED} is missing: `make` installs the project (pip install -e .)"

@@ -72,7 +72,7 @@ def test_bad_requests_get_a_4xx_with_a_reason_and_write_nothing(
     shop: Shop, cloud: LocalCloud, body: object, raw: bool, status: int
 ) -> None:
     before = order_count(cloud)
-    response = request("POST", f"{shop.api}/orders", body, raw=raw)
+    response = request("POST", f"{shop.api}/orders", body, raw=raw, token=shop.token)
     assert response.status == status
     assert response.body, "a 4xx must say why"
     cloud.wait_until_quiet(timeout=60)
@@ -86,7 +86,11 @@ def test_the_same_idempotency_key_twice_gives_one_order_and_one_event(shop: Shop
     second = shop.place(body, idempotency_key=f"key-{skus['mug']}")
     assert first == second
     conflict = request(
-        "POST", f"{shop.api}/orders", {**body, "payment_token": "tok_other"}, {"Idempotency-Key": f"key-{skus['mug']}"}
+        "POST",
+        f"{shop.api}/orders",
+        {**body, "payment_token": "tok_other"},
+        {"Idempotency-Key": f"key-{skus['mug']}"},
+        token=shop.token,
     )
     assert 400 <= conflict.status < 500
     view = shop.wait_terminal(first)

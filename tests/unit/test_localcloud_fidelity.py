@@ -34,7 +34,12 @@ SAM: dict[str, Any] = {
                         "Jwt": {
                             "IdentitySource": "$request.header.Authorization",
                             "JwtConfiguration": {"issuer": "https://issuer.example", "audience": ["a"]},
-                        }
+                        },
+                        "Custom": {
+                            "FunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]},
+                            "AuthorizerPayloadFormatVersion": "2.0",
+                            "EnableSimpleResponses": True,
+                        },
                     },
                 },
             },
@@ -76,8 +81,8 @@ def test_each_unemulated_property_and_resource_is_named_with_its_resource(templa
     assert found["Schedule"] == ()  # a type the local cloud does not know
     assert found["Fn"] == ("ReservedConcurrentExecutions",)
     assert found["FnWork"] == ("ScalingConfig",)  # FilterCriteria is emulated, the concurrency cap is not
-    assert found["Api"] == ("Auth (authorizers: every request is let through)",)
-    assert found["ApiApiGatewayDefaultStage"] == ("DefaultRouteSettings (throttling)",)
+    assert found["Api"] == ("Auth (Lambda authorizers: every request they guard is let through)",)
+    assert "ApiApiGatewayDefaultStage" not in found  # the default route throttle is applied
     assert found["ToFunction"] == ("Targets[fn] (lambda targets receive nothing)",)  # the queue's InputPath is fine
     assert "Queue" not in found  # every property emulated or inert
 

@@ -181,6 +181,54 @@ def test_the_same_key_with_another_body_is_refused(api: ModuleType, bus: BusCapt
     assert len(stored_orders()) == 1
 
 
+def test_the_customer_is_the_tokens_subject_never_the_body(api: ModuleType) -> None:
+    call(api, "POST", "/orders", order_request(("SKU-RED-MUG", 1, 1250)), customer="cust-ada")
+    [order] = stored_orders()
+    assert order["customer_id"] == "cust-ada"
+    assert json.loads(order["order_placed"])["data"]["customer_id"] == "cust-ada"
+    status, answer = call(api, "POST", "/orders", {**order_request(("SKU-RED-MUG", 1, 1)), "customer_id": "someone"})
+    assert status == 422
+    assert [error["field"] for error in answer["errors"]] == ["customer_id"]
+
+
+def test_without_a_subject_nothing_is_served(api: ModuleType) -> None:
+    assert call(api, "POST", "/orders", order_request(("SKU-RED-MUG", 1, 1250)), customer=None)[0] == 401
+    assert stored_orders() == []
+    assert call(api, "GET", "/operator/orders/x")[0] == 401  # a customer's token on an operator route
+
+
+def test_another_customers_order_and_trail_are_a_404_like_no_order(api: ModuleType) -> None:
+    _, created = call(api, "POST", "/orders", order_request(("SKU-RED-MUG", 1, 1250)), customer="cust-ada")
+    order_id = created["order_id"]
+    for path in (f"/orders/{order_id}", f"/orders/{order_id}/events"):
+        assert call(api, "GET", path, customer="cust-ada")[0] == 200
+        status, answer = call(api, "GET", path, customer="cust-grace")
+        assert (status, answer) == (404, {"message": f"no order {order_id}"})
+        assert call(api, "GET", path.replace(order_id, "no-such-order"), customer="cust-grace") == (
+            404,
+            {"message": "no order no-such-order"},
+        )
+
+
+def test_an_operator_reads_any_order_and_its_trail(api: ModuleType) -> None:
+    _, created = call(api, "POST", "/orders", order_request(("SKU-RED-MUG", 1, 1250)), customer="cust-ada")
+    status, order = call(api, "GET", f"/operator/orders/{created['order_id']}", customer=None, operator="oncall")
+    assert status == 200
+    assert order["customer_id"] == "cust-ada"
+    status, trail = call(api, "GET", f"/operator/orders/{created['order_id']}/events", customer=None, operator="oncall")
+    assert (status, trail["order_id"]) == (200, created["order_id"])
+    assert call(api, "GET", "/operator/orders/nope", customer=None, operator="oncall")[0] == 404
+
+
+def test_two_customers_with_the_same_idempotency_key_get_two_orders(api: ModuleType) -> None:
+    body = order_request(("SKU-RED-MUG", 1, 1250))
+    first = call(api, "POST", "/orders", body, headers={"Idempotency-Key": "k-9"}, customer="cust-ada")
+    second = call(api, "POST", "/orders", body, headers={"Idempotency-Key": "k-9"}, customer="cust-grace")
+    assert first[0] == second[0] == 201
+    assert first[1]["order_id"] != second[1]["order_id"]
+    assert len(stored_orders()) == 2
+
+
 def test_get_returns_the_order_or_a_404(api: ModuleType) -> None:
     _, created = call(api, "POST", "/orders", order_request(("SKU-RED-MUG", 1, 1250)))
     status, order = call(api, "GET", f"/orders/{created['order_id']}")

@@ -77,8 +77,9 @@ def run_throughput(
             before_functions = _functions_cpu_seconds(cloud)
             before_driver = _process_cpu_seconds(os.getpid())
             slots = [Slot(index, 0.0, "bench") for index in range(orders)]
-            placed = place_all(cloud.api_url, slots, SKUS, concurrency)
-            await_terminal(cloud.api_url, placed, drain_timeout)
+            token = cloud.customers.token("bench")
+            placed = place_all(cloud.api_url, slots, SKUS, concurrency, token)
+            await_terminal(cloud.api_url, placed, drain_timeout, token=token)
             time.sleep(1.5)  # the profile file is written every second
             cpu = _process_cpu_seconds(moto_pid) - before_cpu
             functions_cpu = _functions_cpu_seconds(cloud) - before_functions

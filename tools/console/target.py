@@ -53,6 +53,7 @@ class Target:
     local: bool = False
     log_dir: Path | None = None  # local cloud: one log file per function logical id
     local_mappings: list[Mapping] | None = None
+    api_url: str | None = None  # the orders API: its operator routes (IAM-authorized) serve views and trails
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --------------------------------------------------------------- access --
@@ -69,6 +70,16 @@ class Target:
                 }
             self._clients[service] = boto3.client(service, **arguments)  # type: ignore[call-overload]
         return self._clients[service]
+
+    def signing_environment(self) -> dict[str, str] | None:
+        """The credentials operator requests are signed with: the local cloud's, or None for the usual ones."""
+        if not self.endpoint:
+            return None
+        return {
+            "AWS_ACCESS_KEY_ID": "localcloud",
+            "AWS_SECRET_ACCESS_KEY": "localcloud",
+            "AWS_DEFAULT_REGION": self.region or "us-east-1",
+        }
 
     def of_type(self, resource_type: str) -> list[Resource]:
         return sorted(
@@ -114,6 +125,8 @@ def from_stack(stack_name: str, region: str | None = None, endpoint: str | None 
         for summary in summaries
         if summary.get("PhysicalResourceId")
     }
+    outputs = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
+    target.api_url = next((o["OutputValue"] for o in outputs if o["OutputKey"] == "ApiUrl"), None)
     return target
 
 
@@ -142,6 +155,7 @@ def from_local(directory: Path | None = None) -> Target:
         local=True,
         log_dir=Path(document["log_dir"]) if document.get("log_dir") else None,
         local_mappings=mappings,
+        api_url=document.get("api_url"),
     )
 
 

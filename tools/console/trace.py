@@ -1,7 +1,9 @@
 """`orderflow trace ORDER_ID`: where is my order? One order end to end.
 
-The projector's view (OrdersTable), the saga execution (named after the order) with each state's
-time, the audit trail (AuditTable), and any message about the order waiting in a DLQ. A saga state
+The projector's view and the audit trail, read through the orders API's operator routes
+(IAM-authorized, signed with the caller's credentials; straight from OrdersTable and AuditTable
+when the target has no API), the saga execution (named after the order) with each state's
+time, and any message about the order waiting in a DLQ. A saga state
 is a forward *step* when it is on the path from StartAt through Next, a *compensation* when it is a
 callback task off that path (it undoes a step), and bookkeeping otherwise (the Pass states that
 record a cancellation's reason, CancelOrder, the final check).
@@ -16,7 +18,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 
 from tools.console.queues import load_topology, peek
-from tools.console.target import Target
+from tools.console.target import Target, TargetError
+from tools.localcloud.orders_client import operator_request
 
 DLQ_SCAN_LIMIT = 200  # messages read per DLQ when looking for the order
 
@@ -38,7 +41,26 @@ def _item(raw: dict[str, Any]) -> dict[str, Any]:
     return {key: _plain(deserializer.deserialize(value)) for key, value in raw.items()}
 
 
+def _operator_read(target: Target, path: str) -> Any:
+    """GET an operator route of the orders API: its JSON, or None for a 404."""
+    response = operator_request("GET", f"{str(target.api_url).rstrip('/')}{path}", target.signing_environment())
+    if response.status == 404:
+        return None
+    if response.status != 200:
+        raise TargetError(f"GET {path}: {response.status} {response.body}")
+    return response.body
+
+
+def _trail_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {name: entry.get(name) for name in ("position", "occurred_at", "detail_type", "source", "event_id")} | {
+        "position": str(entry.get("position", "")).lstrip("0") or "0"
+    }
+
+
 def view(target: Target, order_id: str) -> dict[str, Any] | None:
+    if target.api_url:
+        found = _operator_read(target, f"/operator/orders/{order_id}")
+        return dict(found) if found else None
     if "OrdersTable" not in target.resources:
         return None
     item = (
@@ -50,6 +72,9 @@ def view(target: Target, order_id: str) -> dict[str, Any] | None:
 
 
 def audit_trail(target: Target, order_id: str) -> list[dict[str, Any]]:
+    if target.api_url:
+        found = _operator_read(target, f"/operator/orders/{order_id}/events")
+        return [_trail_entry(entry) for entry in found["events"]] if found else []
     if "AuditTable" not in target.resources:
         return []
     paginator = target.client("dynamodb").get_paginator("query")
@@ -60,11 +85,7 @@ def audit_trail(target: Target, order_id: str) -> list[dict[str, Any]]:
         ConsistentRead=True,
     )
     entries = [_item(raw) for page in pages for raw in page["Items"]]
-    return [
-        {name: entry.get(name) for name in ("position", "occurred_at", "detail_type", "source", "event_id")}
-        | {"position": str(entry.get("position", "")).lstrip("0") or "0"}
-        for entry in sorted(entries, key=lambda entry: str(entry.get("position")))
-    ]
+    return [_trail_entry(entry) for entry in sorted(entries, key=lambda entry: str(entry.get("position")))]
 
 
 def state_kinds(definition: dict[str, Any]) -> dict[str, str]:

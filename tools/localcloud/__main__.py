@@ -1,4 +1,4 @@
-"""`python -m tools.localcloud demo|serve`: the local cloud from the command line."""
+"""`python -m tools.localcloud demo|serve|token|load|chaos`: the local cloud from the command line."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def print_endpoints(cloud: LocalCloud) -> None:
     print("use it from another shell:")
     for name, value in cloud.environment().items():
         print(f"  export {name}={value}")
-    print(f"  curl {cloud.api_url}/orders/<order_id>")
+    print("  TOKEN=$(python -m tools.localcloud token --customer ada)")
+    print(f'  curl -H "Authorization: Bearer $TOKEN" {cloud.api_url}/orders/<order_id>')
     print(f"  aws sqs list-queues; aws stepfunctions list-executions --state-machine-arn {cloud.ref('OrderSaga')}")
     print("  aws cloudwatch describe-alarms --state-value ALARM")
     print("Ctrl-C stops it.")
@@ -54,12 +55,34 @@ def run_until_interrupted(cloud: LocalCloud) -> None:
         wait_for_interrupt()
 
 
+def token_main(argv: list[str]) -> int:
+    """`token --customer NAME`: sign NAME in to the running local cloud's user pool; print the bearer token."""
+    from tools.console.target import TargetError, from_local
+    from tools.localcloud.cognito import Customers
+
+    parser = argparse.ArgumentParser(prog="python -m tools.localcloud token", description=token_main.__doc__)
+    parser.add_argument("--customer", required=True, help="the customer's name; created on first sign-in")
+    args = parser.parse_args(argv)
+    try:
+        target = from_local()
+        [pool] = target.of_type("AWS::Cognito::UserPool")
+        [client] = target.of_type("AWS::Cognito::UserPoolClient")
+    except (TargetError, ValueError) as error:
+        print(f"no local cloud with one user pool app client: {error}", file=sys.stderr)
+        return 1
+    customers = Customers(target.client("cognito-idp"), pool.physical_id, client.physical_id)
+    print(customers.token(args.customer))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["chaos"]:  # the chaos run has flags of its own: `chaos --help`
         from tools.localcloud.chaos import main as chaos_main
 
         return chaos_main(arguments[1:])
+    if arguments[:1] == ["token"]:  # a bearer token for a customer of the running local cloud
+        return token_main(arguments[1:])
     if arguments[:1] == ["load"]:  # the load test has flags of its own: `load --help`
         from tools.localcloud.load import main as load_main
 

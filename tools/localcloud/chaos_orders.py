@@ -12,6 +12,7 @@ import random
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,12 +27,20 @@ RACERS = 3  # orders racing for each last unit
 MAX_ATTEMPTS = 10  # a client's patience with 5xx answers
 
 
+CUSTOMERS = 8  # the signed-in customers a run's orders are spread over
+
+
 @dataclass(frozen=True)
 class PlannedOrder:
     key: str  # the Idempotency-Key
     body: dict[str, Any]
     scenario: str  # ordinary | last-unit | declined | refused-address | repeated
     sends: int = 1  # a repeated order is sent twice with the same key
+
+    @property
+    def customer(self) -> str:
+        """Who places it: one of a few signed-in customers (the same for an order's repeats, which share a key)."""
+        return f"chaos-customer-{zlib.crc32(self.key.encode()) % CUSTOMERS}"
 
 
 def _lines(rng: random.Random) -> list[tuple[str, int, int]]:
@@ -109,7 +118,13 @@ class OrderPlacer:
                     jitter = 0.5 + self._random.random() / 2
                 time.sleep(min(3.0, 0.2 * 2**attempt) * jitter)
             try:
-                response = request("POST", f"{self.cloud.api_url}/orders", order.body, {"Idempotency-Key": order.key})
+                response = request(
+                    "POST",
+                    f"{self.cloud.api_url}/orders",
+                    order.body,
+                    {"Idempotency-Key": order.key},
+                    token=self.cloud.customers.token(order.customer),
+                )
             except OSError:
                 continue
             if response.status < 500 and response.status != 409:

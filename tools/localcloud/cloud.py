@@ -10,6 +10,7 @@ evaluator) and the quiet checks (quiet.py).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,10 +25,11 @@ from tools.localcloud import quiet
 from tools.localcloud.alarms import AlarmEvaluator
 from tools.localcloud.aws_endpoint import AwsEndpoint, free_port
 from tools.localcloud.bridges import Bridge
+from tools.localcloud.cognito import Customers
 from tools.localcloud.faults import Faults
 from tools.localcloud.fidelity import Unemulated, warn_unemulated
 from tools.localcloud.functions import FunctionRuntime
-from tools.localcloud.httpapi import HttpApi, Route
+from tools.localcloud.httpapi import ApiSecurity, HttpApi, Route
 from tools.localcloud.intrinsics import Resolver
 from tools.localcloud.mappings import EventSourceMapping, mapping_from_spec
 from tools.localcloud.moto_process import MotoServer
@@ -147,8 +149,17 @@ class LocalCloud:
             self.pipes[logical_id] = pipe
             pipe.start()
         if self.stack.routes:
-            routes = [Route(route.method, route.path, self.functions[route.function_id]) for route in self.stack.routes]
-            self.http_api = HttpApi(routes, self.api_port)
+            routes = [
+                Route(route.method, route.path, self.functions[route.function_id], route.authorization)
+                for route in self.stack.routes
+            ]
+            environment = self.environment()
+            security = ApiSecurity(
+                self.endpoint, {environment["AWS_ACCESS_KEY_ID"]: environment["AWS_SECRET_ACCESS_KEY"]}
+            )
+            self.http_api = HttpApi(
+                routes, self.api_port, self.stack.api_settings, security, self.work_dir / "logs" / "http-api-access.log"
+            )
             self.http_api.start()
         self.alarm_evaluator = AlarmEvaluator(self).start()  # CloudWatch evaluates alarms from their creation
 
@@ -254,6 +265,11 @@ class LocalCloud:
         if pid is None:
             raise RuntimeError("the local cloud is not running")
         return pid
+
+    @functools.cached_property
+    def customers(self) -> Customers:
+        """Sign local customers in to the template's user pool (bearer tokens for the orders API)."""
+        return Customers.of_stack(self.stack)
 
     @property
     def api_url(self) -> str:

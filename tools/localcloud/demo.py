@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.localcloud.cloud import LocalCloud
-from tools.localcloud.orders_client import ADDRESS, order_request, request
+from tools.localcloud.orders_client import ADDRESS, operator_request, order_request, request
 
 STOCK = {"SKU-RED-MUG": 20, "SKU-BLUE-MUG": 10, "SKU-TEAPOT": 5, "SKU-LAST-ONE": 1}
+# The demo's customers, signed in to the template's user pool (moto's Cognito).
+ADA, GRACE = "ada", "grace"
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Request:
     raw: bool = False  # body is sent as-is (malformed JSON)
     # Orders racing for the same last unit: nothing orders their sagas, so exactly one of them wins.
     race: str | None = None
+    customer: str | None = ADA  # who is signed in; None: no token at all
 
 
 @dataclass
@@ -75,7 +78,13 @@ def sample_requests(happy_orders: int) -> list[Request]:
     repeated = order_request(("SKU-BLUE-MUG", 2, 1100))
     requests += [
         Request("last unit, one buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, race="SKU-LAST-ONE"),
-        Request("last unit, another buyer", order_request(("SKU-LAST-ONE", 1, 9900)), 201, race="SKU-LAST-ONE"),
+        Request(
+            "last unit, another buyer",
+            order_request(("SKU-LAST-ONE", 1, 9900)),
+            201,
+            race="SKU-LAST-ONE",
+            customer=GRACE,
+        ),
         Request(
             "more than in stock",
             order_request(("SKU-TEAPOT", 50, 3900)),
@@ -89,6 +98,7 @@ def sample_requests(happy_orders: int) -> list[Request]:
             201,
             expect_final="CANCELLED",
             expect_reason="PAYMENT_DECLINED",
+            customer=GRACE,
         ),
         Request(
             "carrier refuses address",
@@ -112,20 +122,40 @@ def sample_requests(happy_orders: int) -> list[Request]:
             422,
         ),
         Request("unknown currency format", {**order_request(("SKU-RED-MUG", 1, 1250)), "currency": "euro"}, 422),
+        Request("total beyond the bound", order_request(("SKU-RED-MUG", 2, 100_000_000)), 422),
+        Request("customer id in the body", {**order_request(("SKU-RED-MUG", 1, 1250)), "customer_id": GRACE}, 422),
+        Request("no token", order_request(("SKU-RED-MUG", 1, 1250)), 401, customer=None),
     ]
     return requests
 
 
-def send(api_url: str, order: Request) -> Response:
+def send(cloud: LocalCloud, order: Request) -> Response:
     headers = {"Idempotency-Key": order.idempotency_key} if order.idempotency_key else None
-    response = request("POST", f"{api_url}/orders", order.body, headers=headers, raw=order.raw)
+    token = cloud.customers.token(order.customer) if order.customer else None
+    response = request("POST", f"{cloud.api_url}/orders", order.body, headers=headers, raw=order.raw, token=token)
     return Response(order, response.status, response.body)
 
 
 def order_view(cloud: LocalCloud, order_id: str) -> dict[str, Any]:
-    """GET /orders/{id}: the order's view, or {} when the API has none."""
-    response = request("GET", f"{cloud.api_url}/orders/{order_id}")
+    """The order's view, read as an operator (any customer's), or {} when the API has none."""
+    response = operator_request("GET", f"{cloud.api_url}/operator/orders/{order_id}", cloud.environment())
     return dict(response.body) if response.status == 200 else {}
+
+
+def check_isolation(report: Report, cloud: LocalCloud, responses: list[Response]) -> None:
+    """One customer cannot read another's order or its trail: the same 404 as an order that does not exist."""
+    report.section("Customers see only their own orders")
+    order_id = next(r.order_id for r in responses if r.status == 201 and r.request.customer == ADA and r.order_id)
+    lines = []
+    for customer in (ADA, GRACE):
+        for suffix in ("", "/events"):
+            answer = request("GET", f"{cloud.api_url}/orders/{order_id}{suffix}", token=cloud.customers.token(customer))
+            lines.append((customer, suffix, answer.status))
+            report.add(f"  {customer:6} GET /orders/{order_id}{suffix:8} -> {answer.status}")
+    report.check(
+        f"{GRACE} gets 404 for {ADA}'s order and its trail; {ADA} gets 200",
+        [status for _, _, status in lines] == [200, 200, 404, 404],
+    )
 
 
 def inject_malformed_event(cloud: LocalCloud) -> None:
@@ -147,7 +177,7 @@ def run_demo(cloud: LocalCloud, happy_orders: int = 8) -> Report:
     from tools.localcloud import ledgers
 
     ledgers.seed_stock(cloud, STOCK)
-    responses = [send(cloud.api_url, request) for request in sample_requests(happy_orders)]
+    responses = [send(cloud, request) for request in sample_requests(happy_orders)]
     inject_malformed_event(cloud)
     waited = cloud.wait_until_quiet(timeout=300)
     return build_report(cloud, responses, waited)
@@ -182,6 +212,7 @@ def build_report(cloud: LocalCloud, responses: list[Response], waited: float) ->
     sections.report_alarms(report, cloud)
     sections.report_audit_trail(report, cloud, orders)
 
+    check_isolation(report, cloud, responses)
     report.section("Invariants")
     report.check(
         "every request got the status it should",

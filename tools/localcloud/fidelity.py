@@ -110,7 +110,19 @@ COVERAGE: dict[str, Coverage] = {
     "AWS::KMS::Alias": _coverage("AliasName TargetKeyId"),
     "AWS::Logs::LogGroup": _coverage("", "LogGroupName RetentionInDays KmsKeyId LogGroupClass DataProtectionPolicy"),
     "AWS::ApiGatewayV2::Api": _coverage("Body", "Name FailOnWarnings DisableExecuteApiEndpoint"),
-    "AWS::ApiGatewayV2::Stage": _coverage("ApiId StageName", "AutoDeploy AccessLogSettings"),
+    # DefaultRouteSettings' throttle and the access log (its format) are applied by httpapi.py.
+    "AWS::ApiGatewayV2::Stage": _coverage("ApiId StageName DefaultRouteSettings AccessLogSettings", "AutoDeploy"),
+    # moto's Cognito issues the tokens the local HTTP API verifies (cognito.py, api_auth.py); moto's tokens
+    # always last an hour, whatever the client's validity settings.
+    "AWS::Cognito::UserPool": _coverage(
+        "UserPoolName Policies",
+        "AccountRecoverySetting AutoVerifiedAttributes DeletionProtection EmailConfiguration MfaConfiguration "
+        "UserPoolTags VerificationMessageTemplate",
+    ),
+    "AWS::Cognito::UserPoolClient": _coverage(
+        "UserPoolId ClientName GenerateSecret ExplicitAuthFlows",
+        "PreventUserExistenceErrors EnableTokenRevocation",
+    ),
     "AWS::CloudWatch::Alarm": _coverage(
         "AlarmName AlarmDescription Namespace MetricName Dimensions Statistic Period EvaluationPeriods Threshold "
         "ComparisonOperator TreatMissingData DatapointsToAlarm ActionsEnabled AlarmActions OKActions "
@@ -155,7 +167,8 @@ def _special(resource_type: str, props: dict[str, Any], template: Template) -> I
     if resource_type == "AWS::ApiGatewayV2::Stage":
         if props.get("StageName", "$default") != "$default":
             yield f"StageName {props['StageName']} (routes are served at the root)"
-        yield from (f"{name} (throttling)" for name in ("DefaultRouteSettings", "RouteSettings") if name in props)
+        if "RouteSettings" in props:
+            yield "RouteSettings (per-route throttling: only DefaultRouteSettings is applied)"
 
 
 def _rule_targets(props: dict[str, Any], template: Template) -> Iterator[str]:
@@ -179,11 +192,15 @@ def _target_service(arn: Any, template: Template) -> str:
 
 def _api_body(body: dict[str, Any]) -> Iterator[str]:
     operations = [op for path in body.get("paths", {}).values() for op in path.values() if isinstance(op, dict)]
-    schemes = body.get("components", {}).get("securitySchemes")
-    if body.get("security") or schemes or any("security" in op for op in operations):
-        yield "Auth (authorizers: every request is let through)"
-    if "x-amazon-apigateway-cors" in body:
-        yield "CorsConfiguration"
+    schemes = body.get("components", {}).get("securitySchemes", {})
+    # JWT authorizers and IAM authorization are enforced (api_auth.py); Lambda authorizers are not.
+    enforced = [
+        scheme.get("x-amazon-apigateway-authtype") == "awsSigv4"
+        or scheme.get("x-amazon-apigateway-authorizer", {}).get("type") == "jwt"
+        for scheme in schemes.values()
+    ]
+    if not all(enforced):
+        yield "Auth (Lambda authorizers: every request they guard is let through)"
     versions = {op.get("x-amazon-apigateway-integration", {}).get("payloadFormatVersion", "2.0") for op in operations}
     if versions - {"2.0"}:
         yield "payloadFormatVersion 1.0 (requests are sent as payload 2.0)"

@@ -68,9 +68,13 @@ def _joined_headers(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[
 
 
 def request_event(
-    request: HttpRequest, route_key: str, path_parameters: dict[str, str], request_id: str | None = None
+    request: HttpRequest,
+    route_key: str,
+    path_parameters: dict[str, str],
+    request_id: str | None = None,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The payload format 2.0 event for one request on one route."""
+    """The payload format 2.0 event for one request on one route (with what its authorizer found)."""
     parts = urlsplit(request.target)
     headers, cookies = _joined_headers(request.headers)
     host = headers.get("host", "localhost")
@@ -89,6 +93,7 @@ def request_event(
     event["requestContext"] = {
         "accountId": "123456789012",
         "apiId": "localapi",
+        **({"authorizer": authorizer} if authorizer is not None else {}),
         "domainName": host,
         "domainPrefix": host.split(".", 1)[0],
         "http": {
@@ -134,6 +139,11 @@ def function_response(result: Any) -> HttpResponse:
     headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
     headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
     return HttpResponse(status, headers, body)
+
+
+def message(status: int, text: str) -> HttpResponse:
+    """API Gateway's own answer: a JSON body with a message (401, 403, 404, 413, 429, 500...)."""
+    return HttpResponse(status, [("content-type", "application/json")], json.dumps({"message": text}).encode())
 
 
 def not_found() -> HttpResponse:

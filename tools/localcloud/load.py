@@ -2,7 +2,8 @@
 
 It ramps up to a base rate, holds it, spikes to eight times that rate, then stops placing and waits (bounded)
 for every accepted order to reach CONFIRMED or CANCELLED. It runs against a local cloud it starts itself, or,
-given ORDERFLOW_API_URL, against a deployed stack, where it only calls POST /orders and GET /orders/{id}.
+given ORDERFLOW_API_URL, against a deployed stack, where it only calls POST /orders and GET /orders/{id} as the
+customer whose bearer token ORDERFLOW_API_TOKEN (or --token) holds; locally it signs a customer in itself.
 """
 
 from __future__ import annotations
@@ -105,12 +106,13 @@ class PlacedOrder:
         return self.status == "201"
 
 
-def place(api_url: str, slot: Slot, sku: str, key: str, started: float) -> PlacedOrder:
+def place(api_url: str, slot: Slot, sku: str, key: str, started: float, token: str | None = None) -> PlacedOrder:
     clock = time.monotonic()
     order = PlacedOrder(slot, time.time(), 0.0, clock - started - slot.due, status="")
     try:
         # An Idempotency-Key, as a well-behaved client sends so that a retry cannot place the order twice.
-        response = request("POST", f"{api_url}/orders", order_request((sku, 1, 1250)), {"Idempotency-Key": key})
+        body = order_request((sku, 1, 1250))
+        response = request("POST", f"{api_url}/orders", body, {"Idempotency-Key": key}, token=token)
         order.status = str(response.status)
         order.order_id = str(response.body["order_id"]) if response.status == 201 else None
     except OSError as error:  # timeouts and refused connections are results too, not crashes
@@ -119,7 +121,9 @@ def place(api_url: str, slot: Slot, sku: str, key: str, started: float) -> Place
     return order
 
 
-def place_all(api_url: str, slots: Sequence[Slot], skus: Sequence[str], concurrency: int) -> list[PlacedOrder]:
+def place_all(
+    api_url: str, slots: Sequence[Slot], skus: Sequence[str], concurrency: int, token: str | None = None
+) -> list[PlacedOrder]:
     """Send each order at its due time from a pool, whatever earlier requests are doing: a slow server shows
     up as latency, not as fewer requests."""
     run = uuid.uuid4().hex[:8]
@@ -129,15 +133,15 @@ def place_all(api_url: str, slots: Sequence[Slot], skus: Sequence[str], concurre
         for slot in slots:
             time.sleep(max(0.0, started + slot.due - time.monotonic()))
             sku = skus[slot.index % len(skus)]
-            futures.append(pool.submit(place, api_url, slot, sku, f"load-{run}-{slot.index}", started))
+            futures.append(pool.submit(place, api_url, slot, sku, f"load-{run}-{slot.index}", started, token))
         return [future.result() for future in futures]
 
 
-def poll_status(api_url: str, order: PlacedOrder, deadline: float) -> None:
+def poll_status(api_url: str, order: PlacedOrder, deadline: float, token: str | None = None) -> None:
     if time.monotonic() > deadline:
         return
     try:
-        response = request("GET", f"{api_url}/orders/{order.order_id}")
+        response = request("GET", f"{api_url}/orders/{order.order_id}", token=token)
     except OSError:
         return  # asked again next round
     view = response.body
@@ -150,13 +154,15 @@ def poll_status(api_url: str, order: PlacedOrder, deadline: float) -> None:
     order.final_status = f"{view['status']} {reason}" if reason else str(view["status"])
 
 
-def await_terminal(api_url: str, orders: Sequence[PlacedOrder], timeout: float, interval: float = 2.0) -> None:
+def await_terminal(
+    api_url: str, orders: Sequence[PlacedOrder], timeout: float, interval: float = 2.0, token: str | None = None
+) -> None:
     """Poll the accepted orders until each is CONFIRMED or CANCELLED, or until `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     waiting = [order for order in orders if order.order_id]
     with ThreadPoolExecutor(STATUS_POLLERS, thread_name_prefix="poll") as pool:
         while waiting and time.monotonic() < deadline:
-            list(pool.map(lambda order: poll_status(api_url, order, deadline), waiting))
+            list(pool.map(lambda order: poll_status(api_url, order, deadline, token), waiting))
             waiting = [order for order in waiting if order.final_status is None]
             if waiting:
                 time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
@@ -227,15 +233,18 @@ class LoadPlan:
     concurrency: int = 32
 
 
-def run_load(api_url: str, plan: LoadPlan, skus: Sequence[str], say: Callable[[str], None] = print) -> LoadResult:
+def run_load(
+    api_url: str, plan: LoadPlan, skus: Sequence[str], say: Callable[[str], None] = print, token: str | None = None
+) -> LoadResult:
+    """Place the plan's orders as the customer whose bearer token is `token`, then wait for them to end."""
     slots = schedule(plan.phases, plan.max_orders, plan.max_seconds)
     seconds = slots[-1].due if slots else 0.0
     say(f"placing {len(slots)} orders over {seconds:.0f}s at {api_url} ...")
     started_at = time.time()
-    orders = place_all(api_url, slots, skus, plan.concurrency)
+    orders = place_all(api_url, slots, skus, plan.concurrency, token)
     accepted = sum(order.accepted for order in orders)
     say(f"waiting (at most {plan.drain_timeout:.0f}s) for {accepted} accepted orders to be CONFIRMED or CANCELLED ...")
-    await_terminal(api_url, orders, plan.drain_timeout)
+    await_terminal(api_url, orders, plan.drain_timeout, token=token)
     return LoadResult(list(plan.phases), orders, started_at)
 
 
@@ -250,7 +259,7 @@ def load_local_cloud(
     consumer_urls = {mapping.queue_url for mapping in cloud.mappings.values() if isinstance(mapping, SqsMapping)}
     queues = sorted(lid for lid, physical in cloud.physical.items() if physical.ref in consumer_urls)
     with QueueWatch(cloud.queue_depths, queues) as watch:
-        result = run_load(cloud.api_url, plan, skus, say)
+        result = run_load(cloud.api_url, plan, skus, say, cloud.customers.token("load-tester"))
     result.queue_peaks = dict(watch.peaks)
     result.dead_letters = {queue: sum(cloud.queue_depths(queue)) for queue in sorted(cloud.dead_letter_queue_ids())}
     return result
@@ -269,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="max requests in flight")
     parser.add_argument("--sku", action="append", help="SKU to order (repeatable); seeded on the local cloud")
     parser.add_argument("--api-url", default=os.environ.get("ORDERFLOW_API_URL"), help="a deployed stack's API")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("ORDERFLOW_API_TOKEN"),
+        help="with --api-url: a customer's bearer token (README: 'Load against a deployed stack')",
+    )
     args = parser.parse_args(argv)
     phases = standard_phases(args.rate, args.ramp_seconds, args.hold_seconds, args.spike_seconds, args.spike_multiplier)
     plan = LoadPlan(phases, args.max_orders, args.max_seconds, args.drain_timeout, args.concurrency)
@@ -277,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=120)
     if args.api_url:
         console.print(f"ordering {', '.join(skus)}: orders for a SKU without stock end CANCELLED (--sku to choose)")
-        result = run_load(args.api_url.rstrip("/"), plan, skus, console.print)
+        if not args.token:
+            parser.error("--api-url needs a customer's bearer token: --token or ORDERFLOW_API_TOKEN")
+        result = run_load(args.api_url.rstrip("/"), plan, skus, console.print, args.token)
     else:
         from tools.localcloud.cloud import LocalCloud
         from tools.localcloud.template import REPO_ROOT

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from tools.localcloud.api_auth import RouteAuthorization, route_authorization
 from tools.localcloud.functions import FunctionSpec
 from tools.localcloud.intrinsics import UnresolvedError
 from tools.localcloud.stack import ACCOUNT, REGION, Stack
@@ -64,6 +65,29 @@ class RouteSpec:
     method: str
     path: str
     function_id: str
+    authorization: RouteAuthorization = None
+
+
+@dataclass(frozen=True)
+class CorsSpec:
+    """An HTTP API's CorsConfiguration (lower-cased header and upper-cased method names)."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """What the template says about the HTTP API itself: CORS, default route throttling, access log format."""
+
+    cors: CorsSpec | None = None
+    rate_limit: float | None = None  # requests per second per route
+    burst_limit: int | None = None
+    access_log_format: str | None = None
 
 
 def with_full_event_shape(target: dict[str, Any]) -> dict[str, Any]:
@@ -170,13 +194,47 @@ def provision_mappings(stack: Stack) -> None:
 
 
 def provision_http_api(stack: Stack) -> None:
-    """A route per HttpApi event of a function; literal segments before parameters, as API Gateway prefers."""
+    """A route per HttpApi event of a function, with the authorization API Gateway gives it (from the
+    translated API's OpenAPI body), and the API's CORS, throttling and access log settings.
+
+    Literal segments are matched before parameters, as API Gateway prefers.
+    """
     routes = []
+    apis: set[str] = set()
     for sam_id, resource in stack.template.sam.get("Resources", {}).items():
         if resource.get("Type") != "AWS::Serverless::Function" or sam_id not in stack.function_specs:
             continue
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event.get("Type") == "HttpApi":
                 properties = event.get("Properties", {})
-                routes.append(RouteSpec(properties.get("Method", "ANY").upper(), properties.get("Path", "/"), sam_id))
+                api_id = properties.get("ApiId", {}).get("Ref", "ServerlessHttpApi")
+                apis.add(api_id)
+                method, path = properties.get("Method", "ANY").upper(), properties.get("Path", "/")
+                body = stack.resolver.resolve(stack.template.resources.get(api_id, {}).get("Properties", {}))
+                authorization = route_authorization(body.get("Body", {}), path, method)
+                routes.append(RouteSpec(method, path, sam_id, authorization))
     stack.routes = sorted(routes, key=lambda route: (route.path.count("{"), -len(route.path)))
+    if len(apis) == 1:
+        stack.api_settings = api_settings(stack, apis.pop())
+
+
+def api_settings(stack: Stack, api_id: str) -> ApiSettings:
+    """The SAM HttpApi's CorsConfiguration, DefaultRouteSettings and AccessLogSettings, resolved."""
+    props = stack.resolver.resolve(stack.template.sam.get("Resources", {}).get(api_id, {}).get("Properties", {}))
+    cors = props.get("CorsConfiguration")
+    throttle = props.get("DefaultRouteSettings", {})
+    return ApiSettings(
+        cors=CorsSpec(
+            allow_origins=tuple(cors.get("AllowOrigins", [])),
+            allow_methods=tuple(method.upper() for method in cors.get("AllowMethods", [])),
+            allow_headers=tuple(header.lower() for header in cors.get("AllowHeaders", [])),
+            expose_headers=tuple(header.lower() for header in cors.get("ExposeHeaders", [])),
+            max_age=int(cors["MaxAge"]) if "MaxAge" in cors else None,
+            allow_credentials=bool(cors.get("AllowCredentials", False)),
+        )
+        if isinstance(cors, dict)
+        else None,
+        rate_limit=float(throttle["ThrottlingRateLimit"]) if "ThrottlingRateLimit" in throttle else None,
+        burst_limit=int(throttle["ThrottlingBurstLimit"]) if "ThrottlingBurstLimit" in throttle else None,
+        access_log_format=props.get("AccessLogSettings", {}).get("Format"),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tools.localcloud.cognito import provision_user_pool_clients, provision_user_pools
 from tools.localcloud.pipes import provision_pipes
 from tools.localcloud.provision_data import (
     name_passive_resources,
@@ -56,6 +57,8 @@ PROVISIONERS: tuple[Provisioner, ...] = (
         name_passive_resources,
     ),
     Provisioner(("AWS::KMS::Key", "AWS::KMS::Alias"), provision_keys),
+    Provisioner(("AWS::Cognito::UserPool",), provision_user_pools),
+    Provisioner(("AWS::Cognito::UserPoolClient",), provision_user_pool_clients),
     Provisioner(("AWS::Events::EventBus",), provision_buses),
     Provisioner(("AWS::SNS::Topic",), provision_topics),
     Provisioner(("AWS::SQS::Queue",), provision_queues),

@@ -10,7 +10,7 @@ from tools.dead_letters import dead_letter_targets
 from tools.localcloud.alarms import evaluate_alarms
 from tools.localcloud.cloud import LocalCloud
 from tools.localcloud.mappings import KinesisMapping, SqsMapping
-from tools.localcloud.orders_client import request
+from tools.localcloud.orders_client import operator_request
 
 if TYPE_CHECKING:
     from tools.localcloud.demo import Report, Response
@@ -116,7 +116,8 @@ def report_alarms(report: Report, cloud: LocalCloud) -> None:
 
 
 def audit_trail(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
-    response = request("GET", f"{cloud.api_url}/orders/{order_id}/events")
+    """The order's trail, read as an operator (the IAM-authorized route, signed with the cloud's credentials)."""
+    response = operator_request("GET", f"{cloud.api_url}/operator/orders/{order_id}/events", cloud.environment())
     return list(response.body["events"]) if response.status == 200 else []
 
 
@@ -130,7 +131,7 @@ def report_audit_trail(report: Report, cloud: LocalCloud, orders: dict[str, Resp
     if chosen is None:
         report.add("  no orders")
         return
-    report.add(f"  GET /orders/{chosen}/events")
+    report.add(f"  GET /operator/orders/{chosen}/events  (SigV4-signed, as an operator)")
     for entry in audit_trail(cloud, chosen):
         report.add(
             f"  {entry.get('occurred_at', '')[:23]:24} {entry.get('source', ''):20} {entry.get('detail_type', '')}"

@@ -18,7 +18,7 @@ from tools.localcloud.template import Template
 if TYPE_CHECKING:
     from tools.localcloud.functions import FunctionSpec
     from tools.localcloud.pipes import PipeSpec
-    from tools.localcloud.provision_runtime import BridgeSpec, MappingSpec, RouteSpec
+    from tools.localcloud.provision_runtime import ApiSettings, BridgeSpec, MappingSpec, RouteSpec
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -42,9 +42,13 @@ def stack_parameters(template: Template, stack_name: str, overrides: dict[str, A
     unknown = set(overrides) - set(template.parameter_defaults)
     if unknown:
         raise ValueError(f"unknown template parameters: {sorted(unknown)}")
+    values = {**template.parameter_defaults, **{name: str(value) for name, value in overrides.items()}}
+    # A list parameter's Ref is a list (of its comma-separated items), as CloudFormation resolves it.
+    for name, spec in template.sam.get("Parameters", {}).items():
+        if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<")) and isinstance(values[name], str):
+            values[name] = [item.strip() for item in values[name].split(",")] if values[name] else [""]
     return {
-        **template.parameter_defaults,
-        **{name: str(value) for name, value in overrides.items()},
+        **values,
         "AWS::Region": REGION,
         "AWS::AccountId": ACCOUNT,
         "AWS::StackName": stack_name,
@@ -70,6 +74,7 @@ class Stack:
     bridge_specs: list[BridgeSpec] = field(default_factory=list)
     pipe_specs: dict[str, PipeSpec] = field(default_factory=dict)
     routes: list[RouteSpec] = field(default_factory=list)
+    api_settings: ApiSettings | None = None
     resolver: Resolver = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
