@@ -16,12 +16,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow.catalog import OrderPlaced
 from orderflow.observability import logger
 from orderflow.orders_table import OUTBOX_ATTRIBUTE
+from orderflow.parsing import parse_detail
 
 
 def order_placed_detail(record: dict[str, Any]) -> dict[str, Any]:
     """The OrderPlaced detail a new order's stream record carries; raises if it breaks the contract."""
     image = DynamoDBRecord(record).dynamodb.new_image  # type: ignore[union-attr]  # the pipe sends NEW_IMAGE inserts
-    placed = OrderPlaced.model_validate_json(image[OUTBOX_ATTRIBUTE])
+    # As every consumer reads it: an order stored before a new version of OrderPlaced is upcast.
+    placed = parse_detail(OrderPlaced, image[OUTBOX_ATTRIBUTE])
     logger.info("OrderPlaced relayed", extra={"order_id": placed.order_id, "event_id": placed.event_id})
     return placed.model_dump(mode="json")
 

@@ -9,16 +9,17 @@ MalformedEventError, so the record fails alone (to its DLQ) instead of crashing 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic_core
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
 from orderflow.catalog import EVENT_TYPES
 from orderflow.envelope import Event
 from orderflow.versions import UnknownVersionError, upcast
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 E = TypeVar("E", bound=Event)
 
@@ -41,6 +42,9 @@ def decode_json(body: str | bytes) -> Any:
 
 def parse_eventbridge_event(raw: dict[str, Any] | str, accepted: tuple[type[E], ...]) -> E:
     """Validate an EventBridge event and return its detail as one of the `accepted` models."""
+    # Powertools' parser models are imported on first use: a function that reads only details never pays for them.
+    from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
     if isinstance(raw, str):
         raw = _decoded_object(raw, "EventBridge event")
     try:
@@ -56,19 +60,28 @@ def parse_eventbridge_event(raw: dict[str, Any] | str, accepted: tuple[type[E], 
         raise MalformedEventError(f"{envelope.detail_type} is not one of {names}")
     if envelope.source != event_type.SOURCE:
         raise MalformedEventError(f"{envelope.detail_type} from {envelope.source!r}, expected {event_type.SOURCE!r}")
-    if not isinstance(envelope.detail, dict):
-        raise MalformedEventError(f"{envelope.detail_type}'s detail is not a JSON object")
+    return parse_detail(event_type, envelope.detail)
+
+
+def parse_detail(event_type: type[E], detail: Any) -> E:
+    """An event's `detail` (decoded, or its JSON text) as `event_type`: upcast from an older version, then
+    validated strictly."""
+    name = event_type.DETAIL_TYPE
+    if isinstance(detail, str):
+        detail = _decoded_object(detail, f"{name}'s detail")
+    if not isinstance(detail, dict):
+        raise MalformedEventError(f"{name}'s detail is not a JSON object")
     try:
-        detail = upcast(event_type.DETAIL_TYPE, envelope.detail, event_type.VERSION)
+        detail = upcast(name, detail, event_type.VERSION)
     except UnknownVersionError as error:
         raise MalformedEventError(str(error)) from error
     except (KeyError, TypeError, ValueError) as error:  # an upcaster reads a detail nothing has validated yet
-        raise MalformedEventError(f"{envelope.detail_type} could not be upcast: {error!r}") from error
+        raise MalformedEventError(f"{name} could not be upcast: {error!r}") from error
     try:
         # From JSON, strictly: the decoded detail is JSON again, so datetimes and enums arrive as JSON strings.
         return event_type.model_validate_json(pydantic_core.to_json(detail))
     except ValidationError as error:
-        raise MalformedEventError(f"invalid {envelope.detail_type}: {error}") from error
+        raise MalformedEventError(f"invalid {name}: {error}") from error
 
 
 def parse_sqs_record(record: SQSRecord, accepted: tuple[type[E], ...]) -> E:
