@@ -136,14 +136,19 @@ class Bridge:
             return False
         self.busy = True
         try:
-            for message in messages:
-                self.handle(message)
+            done = [message for message in messages if self.handle(message)]
+            if done:  # one request for the batch: the bridge queue is the local cloud's, not the product's
+                self.client("sqs").delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
         finally:
             self.busy = False
         return True
 
-    def handle(self, message: dict[str, Any]) -> None:
-        """One attempt to deliver one event; the message leaves the bridge queue unless it is to be retried."""
+    def handle(self, message: dict[str, Any]) -> bool:
+        """One attempt to deliver one event; True when the message is to leave the bridge queue (delivered,
+        dead-lettered or dropped), False when it waits there for its retry."""
         sqs = self.client("sqs")
         retries = int(message["Attributes"]["ApproximateReceiveCount"]) - 1
         try:
@@ -164,10 +169,10 @@ class Bridge:
                         QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=round(delay)
                     )
                     self.retried += 1
-                    return
+                    return False
             else:
                 self._give_up(message["Body"], error, code, retries, None)
-        sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return True
 
     def _give_up(self, body: str, error: Exception, code: str, retries: int, exhausted: str | None) -> None:
         """To the target's DLQ with EventBridge's attributes; without a DLQ the event is dropped (and logged)."""
