@@ -135,16 +135,13 @@ def gate(
 
 def main() -> int:
     use_lambda_code()
-    from orderflow.catalog import CATALOG
-    from orderflow.versions import UPCASTERS
-    from tools.generate_schemas import event_schema
+    from tools.generate_schemas import compatibility_problems
 
-    schemas = {event_type.DETAIL_TYPE: event_schema(event_type) for event_type in CATALOG}
-    problems = gate(CATALOG, schemas, BASELINE_DIR, UPCASTERS)
+    problems = compatibility_problems()
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"every contract is compatible with its published baseline ({len(schemas)} event types)")
+        print("every contract is compatible with its published baseline")
     return 1 if problems else 0
 
 

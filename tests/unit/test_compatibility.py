@@ -17,11 +17,13 @@ from orderflow import catalog
 from orderflow.envelope import Contract, Event
 from orderflow.versions import UPCASTERS, JsonObject
 from tools.compatibility import BASELINE_DIR, breaking_changes, gate
+from tools.compatibility import main as compatibility_main
 from tools.generate_schemas import event_schema, main
 
 
 def test_the_catalog_is_compatible_with_the_committed_baseline() -> None:
     assert main(["--check"]) == 0, "run `make schemas`; a breaking change needs a new version and an upcaster"
+    assert compatibility_main() == 0
 
 
 def test_every_event_type_has_its_current_version_recorded() -> None:
