@@ -89,3 +89,8 @@ bench: $(STAMP)
 .PHONY: chaos
 chaos: $(STAMP)
 	$(BIN)/python -m tools.localcloud chaos $(ARGS)
+
+## cost: per-order usage, cost per million orders and capacity ceiling from template.yaml and the ASL; rewrites README's region
+.PHONY: cost
+cost: $(STAMP)
+	$(BIN)/python -m tools.cost --write $(ARGS)

@@ -1,0 +1,272 @@
+"""The cost and capacity report, as Markdown (printed by `make cost`, and README.md's generated region)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tools.cost.model import (
+    Assumptions,
+    Ceiling,
+    Topology,
+    Usage,
+    ceilings,
+    costs,
+    express_cost,
+    gb_seconds,
+    lambda_invocations,
+    sqs_requests,
+    usage,
+)
+from tools.cost.saga import SagaPath
+
+MILLION = 1_000_000
+# Goals of issue 13.
+MAX_USD_PER_MILLION_CONFIRMED = 150.0
+MAX_HAPPY_PATH_TRANSITIONS = 6
+MIN_CEILING_ORDERS_PER_SECOND = 2000.0
+# The seeds' sizing (README, load test): events a day on the bus, and the spike over the average.
+SEED_EVENTS_PER_DAY = 1_400_000
+SEED_SPIKE = 8
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+@dataclass
+class _Context:
+    paths: list[SagaPath]
+    topo: Topology
+    assumptions: Assumptions
+    prices: dict[str, Any]
+    used: list[Usage] = field(default_factory=list)
+    per_path: list[dict[str, float]] = field(default_factory=list)
+    found: list[Ceiling] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> Usage:
+        return self.used[0]
+
+    @property
+    def ceiling(self) -> Ceiling:
+        """The lowest limit that holds whatever the order mix."""
+        return next(ceiling for ceiling in self.found if ceiling.counted)
+
+    @property
+    def total(self) -> float:
+        return sum(self.per_path[0].values())
+
+
+def _intro(ctx: _Context) -> str:
+    assumptions, prices = ctx.assumptions, ctx.prices
+    return (
+        f"Per order, from `template.yaml` and the saga's ASL; prices and quotas: `tools/cost/prices-us-east-1.yaml` "
+        f"({prices['region']} list prices as of {prices['as_of']}). Assumptions: {assumptions.record_ms:g} ms per "
+        f"record in every function (`--record-ms`), batches "
+        f"{'full (sustained load)' if assumptions.full_batches else 'of one record'}, "
+        f"{assumptions.sizes.order_lines} SKUs per order (`--lines`), an order item of "
+        f"{assumptions.sizes.order_item_kb:g} KB; event sizes are the catalog's examples; a step that times out "
+        "had its service down (its command is delivered, no work is done); no retries, no redeliveries. SQS "
+        "requests are the sends (EventBridge, SNS) and, per batch, one ReceiveMessage and one DeleteMessageBatch."
+    )
+
+
+def _usage_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    topo, assumptions = ctx.topo, ctx.assumptions
+    used, confirmed = ctx.used, ctx.confirmed
+    add("#### Usage per order")
+    add("")
+    add(_row("per order", *[u.path for u in used]))
+    add(_row(*["---"] * (len(used) + 1)))
+    rows: list[tuple[str, Any]] = [
+        ("Step Functions state transitions", lambda u: u.transitions),
+        ("events put on the bus", lambda u: len(u.events)),
+        ("PutEvents calls", lambda u: u.put_events_calls),
+        ("rule target deliveries", lambda u: u.deliveries),
+        ("SQS requests (send, receive, delete)", lambda u: sqs_requests(u, topo, assumptions)),
+        ("Lambda records handled", lambda u: sum(u.records.values())),
+        ("Lambda invocations", lambda u: lambda_invocations(u, topo, assumptions)),
+        ("Lambda GB-seconds", lambda u: sum(gb_seconds(u, topo, assumptions).values())),
+        ("Kinesis PUT payload units", lambda u: u.kinesis_units),
+        ("DynamoDB write request units", lambda u: sum(u.write_units.values())),
+        ("DynamoDB read request units", lambda u: sum(u.read_units.values())),
+        ("SNS publishes", lambda u: u.sns_publishes),
+        ("task token calls (heartbeat, answer)", lambda u: u.task_token_calls),
+    ]
+    for label, measure in rows:
+        add(_row(label, *[_num(round(float(measure(u)), 3)) for u in used]))
+    add("")
+    tables = sorted(set(confirmed.write_units) | set(confirmed.read_units))
+    add(
+        "DynamoDB units per table, confirmed order: "
+        + ", ".join(f"{t} {_num(confirmed.write_units[t])} WRU / {_num(confirmed.read_units[t])} RRU" for t in tables)
+        + "."
+    )
+    add("")
+    add(f"Events of a confirmed order: {', '.join(confirmed.events)}.")
+    add("")
+
+
+def _cost_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    paths, topo, assumptions, prices = ctx.paths, ctx.topo, ctx.assumptions, ctx.prices
+    used, per_path, total = ctx.used, ctx.per_path, ctx.total
+    add("#### Cost per 1 million orders")
+    add("")
+    add(_row("service", "confirmed", "share", *[u.path for u in used[1:]]))
+    add(_row(*["---"] * (len(used) + 2)))
+    for service in per_path[0]:
+        share = per_path[0][service] / total if total else 0.0
+        add(
+            _row(
+                service,
+                _usd(per_path[0][service] * MILLION),
+                f"{share:.0%}",
+                *[_usd(c[service] * MILLION) for c in per_path[1:]],
+            )
+        )
+    add(
+        _row(
+            "**total**",
+            f"**{_usd(total * MILLION)}**",
+            "100%",
+            *[_usd(sum(c.values()) * MILLION) for c in per_path[1:]],
+        )
+    )
+    add("")
+    single = replace(assumptions, full_batches=False)
+    single_total = sum(costs(usage(paths[0], topo, single), topo, single, prices).values())
+    shard_month = float(prices["prices"]["kinesis_shard_hour"]["usd"]) * 730 * topo.shards
+    add(
+        f"With one record per batch (light load) a confirmed order costs {_usd(single_total * MILLION)} per million. "
+        f"Fixed, whatever the volume: {topo.shards} Kinesis shard(s) {_usd(shard_month)} a month. Not counted: "
+        "CloudWatch Logs, metrics and alarms, X-Ray traces (tracing is on), KMS requests, the pollers' empty "
+        "receives and the pipe's stream polling, data transfer, the notification channels' senders."
+    )
+    add("")
+
+
+def _choices_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    topo, assumptions, prices = ctx.topo, ctx.assumptions, ctx.prices
+    confirmed, per_path = ctx.confirmed, ctx.per_path
+    add("#### Standard or Express, x86_64 or arm64")
+    add("")
+    standard = per_path[0]["Step Functions"]
+    express = express_cost(confirmed, assumptions, prices)
+    add(
+        f"- **Saga:** Standard costs {_usd(standard * MILLION)} per million confirmed orders "
+        f"({confirmed.transitions} transitions); an Express workflow would cost about {_usd(express * MILLION)} "
+        f"(one request and 64 MB for {confirmed.service_steps} synchronous steps of {assumptions.record_ms:g} ms). "
+        "But Express does not support `.waitForTaskToken`, which every saga step uses: an Express saga would have to "
+        "call the services synchronously, losing the commands on the bus (decision 0001: the audit trail of "
+        "commands, each service's queue, retries and DLQ), exactly-once execution (Express is at-least-once; "
+        "execution names no longer guarantee one saga per order, decision 0002), the execution history, and the "
+        "36-hour timeout with compensations retried for minutes (Express stops at 5 minutes). "
+        "**Keep Standard**: something is lost."
+    )
+    x86 = per_path[0]["Lambda"]
+    arm = costs(confirmed, topo, assumptions, prices, architecture="arm64")["Lambda"]
+    architectures = sorted({spec.architecture for spec in topo.functions.values()})
+    add(
+        f"- **Functions** ({', '.join(architectures)} in the template): Lambda costs {_usd(x86 * MILLION)} per "
+        f"million confirmed orders; on arm64 {_usd(arm * MILLION)} "
+        f"({(1 - arm / x86) if x86 else 0:.0%} less; GB-second "
+        f"${float(prices['prices']['lambda_gb_second_x86_64']['usd']):.10f} vs "
+        f"${float(prices['prices']['lambda_gb_second_arm64']['usd']):.10f}). Nothing is lost: the code is pure "
+        "Python and its one native dependency (pydantic-core) ships aarch64 wheels; the layer must be built for "
+        "arm64 too. **Adopt arm64.**"
+    )
+    add("")
+
+
+def _capacity_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    found = ctx.found
+    add("#### Capacity at default quotas (confirmed orders)")
+    add("")
+    add(_row("limit", "per order", "orders/s", "raise"))
+    add(_row("---", "---", "---", "---"))
+    for ceiling in found:
+        how = "quota increase" if ceiling.adjustable else "template (shards, parallelization)"
+        if not ceiling.counted:
+            how = "key design (hard per-partition limit)"
+        add(_row(ceiling.limit, ceiling.per_order, _num(math.floor(ceiling.orders_per_second)), how))
+    add("")
+    binding = ctx.ceiling
+    ceiling_value = binding.orders_per_second
+    quota_limits = [c for c in found if c.counted and c.adjustable]
+    add(
+        f"**Ceiling: {_num(math.floor(ceiling_value))} orders/s**, set by: {binding.limit}. "
+        f"The first account quota to saturate is {quota_limits[0].limit} at "
+        f"{_num(math.floor(quota_limits[0].orders_per_second))} orders/s. Lambda scales a function by 1,000 "
+        "environments every 10 seconds, so a spike from cold is absorbed in tens of seconds."
+    )
+    add("")
+
+
+def _seeds_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    ceiling_value = ctx.ceiling.orders_per_second
+    events_per_order = len(ctx.confirmed.events)
+    orders_per_day = SEED_EVENTS_PER_DAY / events_per_order
+    average = orders_per_day / 86_400
+    peak = average * SEED_SPIKE
+    covered = "covers it" if ceiling_value >= peak else "does NOT cover it"
+    add("#### The seeds' sizing")
+    add("")
+    add(
+        f"{SEED_EVENTS_PER_DAY:,} events a day at {events_per_order} events per confirmed order is "
+        f"{orders_per_day:,.0f} orders a day: {average:.1f} orders/s on average, {peak:.1f} orders/s in an "
+        f"{SEED_SPIKE}x spike. The ceiling of {_num(math.floor(ceiling_value))} orders/s {covered}."
+    )
+    add("")
+
+
+def _goals_section(ctx: _Context, add: Callable[[str], None]) -> None:
+    confirmed, found, total = ctx.confirmed, ctx.found, ctx.total
+    ceiling_value = ctx.ceiling.orders_per_second
+    add("#### Goals")
+    add("")
+    cost_ok = total * MILLION <= MAX_USD_PER_MILLION_CONFIRMED
+    transitions_ok = confirmed.transitions <= MAX_HAPPY_PATH_TRANSITIONS
+    ceiling_ok = ceiling_value >= MIN_CEILING_ORDERS_PER_SECOND
+    blocking = [c for c in found if c.counted and c.orders_per_second < MIN_CEILING_ORDERS_PER_SECOND]
+    add(
+        f"- {'met' if cost_ok else 'NOT met'}: <= ${MAX_USD_PER_MILLION_CONFIRMED:,.0f} per 1 million confirmed "
+        f"orders ({_usd(total * MILLION)})"
+    )
+    add(
+        f"- {'met' if transitions_ok else 'NOT met'}: <= {MAX_HAPPY_PATH_TRANSITIONS} state transitions on the "
+        f"happy path ({confirmed.transitions})"
+    )
+    add(
+        f"- {'met' if ceiling_ok else 'NOT met'}: a ceiling >= {MIN_CEILING_ORDERS_PER_SECOND:,.0f} orders/s at "
+        f"default quotas ({_num(math.floor(ceiling_value))})"
+    )
+    if blocking:
+        add("")
+        add(f"To reach {MIN_CEILING_ORDERS_PER_SECOND:,.0f} orders/s, each limit below it must grow by:")
+        add("")
+        for ceiling in blocking:
+            factor = MIN_CEILING_ORDERS_PER_SECOND / ceiling.orders_per_second
+            how = "request a quota increase" if ceiling.adjustable else "change the template"
+            add(f"- {ceiling.limit}, {ceiling.per_order} per order: x{factor:,.1f} ({how})")
+
+
+def render(paths: list[SagaPath], topo: Topology, assumptions: Assumptions, prices: dict[str, Any]) -> str:
+    ctx = _Context(paths, topo, assumptions, prices)
+    ctx.used = [usage(path, topo, assumptions) for path in paths]
+    ctx.per_path = [costs(u, topo, assumptions, prices) for u in ctx.used]
+    ctx.found = ceilings(ctx.confirmed, topo, assumptions, prices)
+    lines = [_intro(ctx), ""]
+    for section in (_usage_section, _cost_section, _choices_section, _capacity_section, _seeds_section, _goals_section):
+        section(ctx, lines.append)
+    return "\n".join(lines) + "\n"
