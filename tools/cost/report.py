@@ -183,8 +183,8 @@ def _choices_section(ctx: _Context, add: Callable[[str], None]) -> None:
         f"({(1 - arm / x86) if x86 else 0:.0%} less; GB-second "
         f"${float(prices['prices']['lambda_gb_second_x86_64']['usd']):.10f} vs "
         f"${float(prices['prices']['lambda_gb_second_arm64']['usd']):.10f}). Nothing is lost: the code is pure "
-        "Python and its one native dependency (pydantic-core) ships aarch64 wheels; the layer must be built for "
-        "arm64 too. **Adopt arm64.**"
+        "Python and the layer's compiled dependencies (pydantic-core, wrapt) publish manylinux aarch64 wheels; "
+        "the layer's CompatibleArchitectures and `sam build` must follow. **Adopt arm64.**"
     )
     add("")
 
