@@ -51,6 +51,7 @@ SAM: dict[str, Any] = {
                 "Handler": "h.h",
                 "CodeUri": ".",
                 "ReservedConcurrentExecutions": 2,
+                "SnapStart": {"ApplyOn": "PublishedVersions"},
                 "Events": {
                     "Get": {"Type": "HttpApi", "Properties": {"ApiId": {"Ref": "Api"}, "Method": "get", "Path": "/x"}},
                     "Work": {
@@ -79,8 +80,8 @@ def test_each_unemulated_property_and_resource_is_named_with_its_resource(templa
     found = {item.logical_id: item.properties for item in unemulated(template)}
     assert found["BusPolicy"] == ()  # access control: the whole resource
     assert found["Schedule"] == ()  # a type the local cloud does not know
-    assert found["Fn"] == ("ReservedConcurrentExecutions",)
-    assert found["FnWork"] == ("ScalingConfig",)  # FilterCriteria is emulated, the concurrency cap is not
+    assert found["Fn"] == ("SnapStart",)  # reserved concurrency caps the environments
+    assert "FnWork" not in found  # FilterCriteria and the concurrency cap are emulated
     assert found["Api"] == ("Auth (Lambda authorizers: every request they guard is let through)",)
     assert "ApiApiGatewayDefaultStage" not in found  # the default route throttle is applied
     assert found["ToFunction"] == ("Targets[fn] (lambda targets receive nothing)",)  # the queue's InputPath is fine
@@ -94,7 +95,7 @@ def test_the_warning_is_logged_once_per_resource_naming_resource_and_property(
         found = warn_unemulated(template, lambda _: True)
     messages = [record.getMessage() for record in caplog.records]
     assert len(messages) == len(found) == len({item.logical_id for item in found})
-    assert "Fn (AWS::Lambda::Function): not emulated locally: ReservedConcurrentExecutions" in "\n".join(messages)
+    assert "Fn (AWS::Lambda::Function): not emulated locally: SnapStart" in "\n".join(messages)
 
 
 def test_a_resource_whose_condition_is_false_is_not_reported(template: Template) -> None:

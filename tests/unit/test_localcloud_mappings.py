@@ -93,6 +93,15 @@ def test_a_messages_last_delivery_before_the_dlq_carries_no_injected_transient_f
     assert function.transient_faults == [True, False]
 
 
+def test_maximum_concurrency_caps_the_pollers_of_an_sqs_mapping() -> None:
+    function = ScriptedFunction(succeed)
+    function.concurrency = 4
+    capped, _ = queue_mapping(function, maximum_concurrency=2)
+    uncapped = SqsMapping(capped.spec.__class__(**{**vars(capped.spec), "maximum_concurrency": None}), function,
+                          capped.sqs, capped.queue_url, visibility_timeout=30, time_scale=0.02)  # fmt: skip
+    assert (len(capped._threads), len(uncapped._threads)) == (2, 4)
+
+
 def test_the_batching_window_waits_for_records_that_arrive_within_it() -> None:
     function = ScriptedFunction(succeed)
     mapping, url = queue_mapping(function, batching_window=60)  # 1.2 s on the local cloud's clock

@@ -87,13 +87,13 @@ COVERAGE: dict[str, Coverage] = {
         "RoleArn LoggingConfiguration TracingConfiguration EncryptionConfiguration",
     ),
     "AWS::Lambda::Function": _coverage(
-        "FunctionName Handler Code Environment Timeout MemorySize Layers",
+        "FunctionName Handler Code Environment Timeout MemorySize Layers ReservedConcurrentExecutions",
         "Role Runtime Architectures TracingConfig LoggingConfig KmsKeyArn EphemeralStorage RuntimeManagementConfig",
     ),
     "AWS::Lambda::EventSourceMapping": _coverage(
         "FunctionName EventSourceArn BatchSize MaximumBatchingWindowInSeconds FunctionResponseTypes FilterCriteria "
         "Enabled StartingPosition BisectBatchOnFunctionError MaximumRetryAttempts MaximumRecordAgeInSeconds "
-        "DestinationConfig",
+        "DestinationConfig ScalingConfig",
         "MetricsConfig KMSKeyArn",
     ),
     "AWS::Lambda::LayerVersion": _coverage(

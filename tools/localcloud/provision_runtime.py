@@ -51,6 +51,7 @@ class MappingSpec:
     report_batch_item_failures: bool = False
     filters: tuple[dict[str, Any], ...] = ()
     enabled: bool = True
+    maximum_concurrency: int | None = None  # SQS: ScalingConfig.MaximumConcurrency
     # Streams only
     starting_position: str = "LATEST"
     bisect_on_error: bool = False
@@ -179,6 +180,11 @@ def mapping_spec(stack: Stack, logical_id: str, props: dict[str, Any]) -> Mappin
         report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
         filters=filter_patterns(props),
         enabled=bool(props.get("Enabled", True)),
+        maximum_concurrency=(
+            int(props["ScalingConfig"]["MaximumConcurrency"])
+            if "MaximumConcurrency" in props.get("ScalingConfig", {})
+            else None
+        ),
         starting_position=props.get("StartingPosition", "LATEST"),
         bisect_on_error=bool(props.get("BisectBatchOnFunctionError", False)),
         maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),

@@ -29,8 +29,10 @@ class SqsMapping(EventSourceMapping):
         max_receive_count: int | None = None,
     ) -> None:
         # Lambda polls a queue with several pollers, each invoking with its own batch; here one per
-        # environment the function may have, so no poller holds a batch while waiting for another's.
-        super().__init__(spec, function, time_scale, pollers=function.concurrency)
+        # environment the function may have, so no poller holds a batch while waiting for another's,
+        # and no more than ScalingConfig's MaximumConcurrency allows invocations at once.
+        cap = spec.maximum_concurrency if spec.maximum_concurrency is not None else function.concurrency
+        super().__init__(spec, function, time_scale, pollers=min(function.concurrency, cap))
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = spec.source_arn
