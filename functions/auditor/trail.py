@@ -1,9 +1,9 @@
 """Turn an audit stream record into an audit entry.
 
 The audit store is DynamoDB (AuditTable): the trail is always read per order
-and in order, which is exactly a query on `order_id` sorted by `position` (the
-record's Kinesis sequence number, zero-padded). Appends are conditional puts,
-so the store is append-only and a redelivered record is a no-op; point-in-time
+and in order, which is a query on `order_id` sorted by `position` (the record's
+Kinesis sequence number, zero-padded). Appends are conditional puts keyed on the
+event id, so the store is append-only and a redelivered record is a no-op; point-in-time
 recovery protects it. S3 would need an object per event and a listing per
 read, and could not refuse an overwrite as simply.
 """

@@ -28,7 +28,7 @@ def audited_types(cloud: LocalCloud, order_id: str) -> list[str]:
         ExpressionAttributeValues={":order_id": {"S": order_id}},
         ConsistentRead=True,
     )["Items"]
-    return [item["detail_type"]["S"] for item in items]
+    return [item["detail_type"]["S"] for item in sorted(items, key=lambda item: item["position"]["S"])]
 
 
 def with_fresh_id(entry: dict[str, Any], suffix: str) -> dict[str, Any]:

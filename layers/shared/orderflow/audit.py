@@ -2,9 +2,10 @@
 
 An event can reach the stream twice with the same id (a producer's retry after a crash
 between publish and acknowledge, a replay from the archive): the trail records it once,
-at its first position. Each entry is written together with a marker item keyed on the
-event id (`order_id = EVENT#<event id>`, `position = EVENT`), in one transaction whose
-conditions refuse both a repeated position and a repeated event id.
+at its first position. The table's key is the order and the event id, so one conditional
+put records an event once (a second put of the id is refused), and the trail is read by
+order and sorted by stream position, which each entry carries. One write per event: a
+transaction of the entry and an event-id marker cost four times the write units.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from orderflow.envelope import Contract
 # Kinesis sequence numbers are decimal strings of up to 128 digits; padding them
 # makes the table's string sort key sort in stream order.
 POSITION_WIDTH = 128
-EVENT_MARKER = "EVENT"
 
 
 def audit_position(sequence_number: str) -> str:
@@ -28,7 +28,7 @@ def audit_position(sequence_number: str) -> str:
 
 
 class AuditEntry(Contract):
-    """One event in an order's audit trail (AuditTable: order_id + position)."""
+    """One event in an order's audit trail (AuditTable: order_id + event_id; sorted by position)."""
 
     order_id: str
     position: str
@@ -40,37 +40,28 @@ class AuditEntry(Contract):
 
 
 class AuditTable(aws.DynamoDBTable):
-    """The append-only audit store: one item per event, sorted by stream position within an order."""
+    """The append-only audit store: one item per event of an order, each with its stream position."""
 
     def append(self, entry: AuditEntry) -> bool:
-        """Write the entry once; False when its position or its event id is already recorded."""
-        marker = {"order_id": {"S": f"{EVENT_MARKER}#{entry.event_id}"}, "position": {"S": EVENT_MARKER}}
+        """Write the entry once; False when the order's trail already holds its event id."""
         item = {key: {"S": value} for key, value in entry.model_dump(mode="json").items()}
-        only_new = {"TableName": self.table_name, "ConditionExpression": "attribute_not_exists(order_id)"}
-        # Only a refused condition means "already recorded"; a conflict or a throttle raises, and is retried.
+        # Only a refused condition means "already recorded"; a throttle raises, and the record is retried.
         return aws.succeeded(
-            lambda: self._dynamodb.transact_write_items(
-                TransactItems=[
-                    {"Put": {"Item": item, **only_new}},
-                    {"Put": {"Item": marker, **only_new}},
-                ]
+            lambda: self._dynamodb.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(event_id)"
             ),
-            refused=aws.cancelled_by_condition,
+            aws.CONDITION_FAILED,
         )
 
     def trail(self, order_id: str) -> list[AuditEntry]:
         """The order's events in stream order."""
         entries: list[AuditEntry] = []
-        arguments: dict[str, Any] = {
-            "KeyConditionExpression": _order_key(order_id),
-            "ScanIndexForward": True,
-            "ConsistentRead": True,
-        }
+        arguments: dict[str, Any] = {"KeyConditionExpression": _order_key(order_id), "ConsistentRead": True}
         while True:
             page = self._table.query(**arguments)
             entries.extend(AuditEntry.model_validate(item, strict=False) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return entries
+                return sorted(entries, key=lambda entry: entry.position)
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
