@@ -75,8 +75,10 @@ class FunctionRuntime:
         cap = spec.reserved_concurrency if spec.reserved_concurrency is not None else concurrency
         self.concurrency = max(1, min(concurrency, cap))
         self._new_environment: Callable[[], ExecutionEnvironment] = lambda: ExecutionEnvironment(
-            spec, base_environment, log_dir, faults, time_scale
+            self, base_environment, log_dir
         )
+        self.faults = faults
+        self.time_scale = time_scale
         self._environments: list[ExecutionEnvironment] = []
         self._idle: list[ExecutionEnvironment] = []
         self._available = threading.Condition()
@@ -145,17 +147,11 @@ class FunctionRuntime:
 class ExecutionEnvironment:
     """One execution environment: a worker process that serves one invocation at a time."""
 
-    def __init__(
-        self,
-        spec: FunctionSpec,
-        base_environment: dict[str, str],
-        log_dir: Path,
-        faults: Faults | None = None,
-        time_scale: float = 1.0,
-    ) -> None:
+    def __init__(self, function: FunctionRuntime, base_environment: dict[str, str], log_dir: Path) -> None:
+        spec = function.spec
         self.spec = spec
-        self.faults = faults
-        self.time_scale = time_scale
+        self.faults = function.faults
+        self.time_scale = function.time_scale
         self._base_environment = base_environment
         self._log_path = log_dir / f"{spec.logical_id}.log"
         self._lock = threading.Lock()
