@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tools.localcloud.load import TERMINAL_EVENTS, TERMINAL_STATUSES, PlacedOrder, Slot, place_all
+from tools.localcloud.load import TERMINAL_STATUSES, PlacedOrder, Slot, place_all
 from tools.localcloud.load_stats import latency_percentiles
 
 SKUS = ("SKU-BENCH-A", "SKU-BENCH-B", "SKU-BENCH-C", "SKU-BENCH-D")
@@ -92,26 +92,21 @@ def run_throughput(
 
 
 def await_terminal_in_table(cloud: Any, orders: list[PlacedOrder], timeout: float, interval: float = 2.0) -> None:
-    """Wait until every accepted order is CONFIRMED or CANCELLED, reading the orders table with one projected
-    scan a round: a GET per waiting order per round would make the bench's own polling a large part of the
-    load it measures."""
+    """Wait until every accepted order is shown CONFIRMED or CANCELLED, reading the orders table with one small
+    projected scan a round (a GET per waiting order per round would make the bench's polling a large part of
+    the load it measures). The terminal moment is the view's `updated_at`: when a customer could see it."""
     from tools.localcloud.observed import scan
 
     deadline = time.monotonic() + timeout
     waiting = {order.order_id: order for order in orders if order.order_id}
     while waiting and time.monotonic() < deadline:
-        for item in scan(cloud, "OrdersTable", "order_id", "status", "history"):
-            order = waiting.pop(str(item["order_id"]), None)
-            if order is None:
+        for item in scan(cloud, "OrdersTable", "order_id", "status", "updated_at"):
+            order = waiting.get(str(item["order_id"]))
+            if order is None or item.get("status") not in TERMINAL_STATUSES:
                 continue
-            if item.get("status") not in TERMINAL_STATUSES:
-                waiting[str(item["order_id"])] = order
-                continue
-            ends = [
-                entry["occurred_at"] for entry in item.get("history", []) if entry.get("detail_type") in TERMINAL_EVENTS
-            ]
-            order.terminal_at = datetime.fromisoformat(ends[0]).timestamp() if ends else time.time()
+            order.terminal_at = datetime.fromisoformat(str(item["updated_at"])).timestamp()
             order.final_status = str(item["status"])
+            del waiting[str(item["order_id"])]
         if waiting:
             time.sleep(interval)
 

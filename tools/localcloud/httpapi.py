@@ -195,7 +195,7 @@ class HttpApi:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # requests are reported by the functions' own logs
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _ManyConnections(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, name="http-api", daemon=True)
 
     @property
@@ -322,3 +322,9 @@ class HttpApi:
         request.end_headers()
         if request.command != "HEAD":  # a HEAD answer has the headers of the GET, never a body
             request.wfile.write(response.body)
+
+
+class _ManyConnections(ThreadingHTTPServer):
+    """API Gateway takes every connection of a burst; socketserver's listen backlog of 5 reset the rest."""
+
+    request_queue_size = 128
