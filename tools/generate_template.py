@@ -87,12 +87,25 @@ def alarm(description: str, metric: str, queue_id: str, evaluation_periods: int,
     }
 
 
+# Every consumer parses events, and orderflow.parsing reads a claim-checked detail from the bucket.
+CLAIM_CHECK_READ_POLICY: dict[str, Any] = {"S3ReadPolicy": {"BucketName": ref("ClaimCheckBucket")}}
+# A publisher stores a detail too large for the bus; only PutObject (SAM's S3WritePolicy would also let it
+# rewrite the bucket's ACLs and lifecycle), and only under the claim-check prefix.
+CLAIM_CHECK_WRITE_POLICY: dict[str, Any] = {
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": {"Fn::Sub": "${ClaimCheckBucket.Arn}/events/*"}}
+    ]
+}
+
+
 def function_policies(declaration: dict[str, Any]) -> list[Any]:
-    """Least privilege: its own tables, the idempotency table, and only what its flags grant."""
+    """Least privilege: its own tables, the idempotency table, reading claim-checks, and what its flags grant."""
     tables = [*declaration.get("tables", {}).values(), "IdempotencyTable"]
     policies: list[Any] = [{"DynamoDBCrudPolicy": {"TableName": ref(table)}} for table in tables]
+    policies.append(CLAIM_CHECK_READ_POLICY)
     if declaration.get("publishes"):
         policies.append({"EventBridgePutEventsPolicy": {"EventBusName": ref("EventBus")}})
+        policies.append(CLAIM_CHECK_WRITE_POLICY)
     if declaration.get("answers_saga"):
         actions = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
         policies.append({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": ref("OrderSaga")}]})

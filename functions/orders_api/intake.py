@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from orderflow.catalog import Address, Currency, LineItem, OrderPlaced, OrderPlacedData
+from orderflow.catalog import MAX_ORDER_LINES, MAX_ORDER_SKUS, Address, Currency, LineItem, OrderPlaced, OrderPlacedData
 from orderflow.envelope import Contract, derive_event_id
 from orderflow.orders import OrderView
 from orderflow.orders_table import OrdersTable
@@ -20,10 +21,17 @@ class PlaceOrderRequest(Contract):
     """The body of POST /orders; the total is computed here, never trusted from the client, and the customer
     is the signed-in one (the token's subject), never named in the body."""
 
-    items: list[LineItem] = Field(min_length=1, max_length=50)
+    items: list[LineItem] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     currency: Currency
     payment_token: str = Field(min_length=1, max_length=64)
     shipping_address: Address
+
+    @model_validator(mode="after")
+    def names_few_enough_skus(self) -> Self:
+        skus = len({item.sku for item in self.items})
+        if skus > MAX_ORDER_SKUS:
+            raise ValueError(f"an order names at most {MAX_ORDER_SKUS} distinct SKUs, this one {skus}")
+        return self
 
 
 def new_order_id(customer_id: str, idempotency_key: str | None) -> str:

@@ -7,7 +7,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from orderflow.catalog import Address, LineItem, OrderPlaced, OrderPlacedData
+from orderflow.catalog import (
+    Address,
+    CancellationReason,
+    CompensatedService,
+    CompensationFailure,
+    LineItem,
+    OrderCancelled,
+    OrderCancelledData,
+    OrderPlaced,
+    OrderPlacedData,
+)
 from orderflow.envelope import Command, CommandMetadata, Event
 
 ACCOUNT = "123456789012"
@@ -100,3 +110,15 @@ def a_command(
         task_token=task_token,
     )
     return command_type(metadata=metadata, data=data)
+
+
+def an_oversized_order_cancelled(order_id: str | None = None) -> OrderCancelled:
+    """A valid event too large for the bus (295 KB): three compensations that gave up, each with a Cause of
+    32,768 three-byte characters (the longest Step Functions gives)."""
+    order_id = order_id or f"ord-{uuid.uuid4().hex[:12]}"
+    services: tuple[CompensatedService, ...] = ("inventory", "payment", "shipping")
+    failures = {service: CompensationFailure(Error="States.Timeout", Cause="€" * 32768) for service in services}
+    data = OrderCancelledData(
+        order_id=order_id, reason=CancellationReason.STEP_FAILED, unresolved_compensations=failures
+    )
+    return OrderCancelled.create(data, correlation_id=order_id, producer="test")

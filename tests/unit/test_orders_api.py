@@ -70,6 +70,34 @@ def test_the_view_never_shows_the_stored_event_or_its_payment_token(api: ModuleT
     assert "tok_visa" not in json.dumps(order)
 
 
+def longest_lines(count: int, skus: int = 99) -> list[tuple[str, int, int]]:
+    """`count` lines with the longest SKU and quantity over `skus` SKUs, priced so the total is at its bound."""
+    return [(f"SKU-{index % skus:028d}", 100, 1000) for index in range(count)]
+
+
+def test_an_order_of_a_thousand_longest_lines_is_accepted_within_the_body_limit(api: ModuleType) -> None:
+    body = order_request(*longest_lines(1000))
+    # Indented as a person might send it: still under MAX_REQUEST_BODY_BYTES.
+    status, created = call(api, "POST", "/orders", json.dumps(body, indent=2), raw=True)
+    assert status == 201, created
+    [order] = stored_orders()
+    assert len(json.loads(order["order_placed"])["data"]["items"]) == 1000
+
+
+def test_an_order_of_more_than_a_thousand_lines_is_refused_and_writes_nothing(api: ModuleType) -> None:
+    status, body = call(api, "POST", "/orders", order_request(*longest_lines(1001)))
+    assert status == 422
+    assert "1000" in json.dumps(body)
+    assert stored_orders() == []
+
+
+def test_an_order_naming_more_skus_than_one_reservation_takes_is_refused(api: ModuleType) -> None:
+    status, body = call(api, "POST", "/orders", order_request(*longest_lines(100, skus=100)))
+    assert status == 422
+    assert "at most 99 distinct SKUs" in json.dumps(body)
+    assert stored_orders() == []
+
+
 @pytest.mark.parametrize(
     ("body", "raw", "status"),
     [
@@ -82,7 +110,7 @@ def test_the_view_never_shows_the_stored_event_or_its_payment_token(api: ModuleT
         ("1" * 5000, True, 400),
         # Each line within its bounds, the total beyond the event's total_cents bound
         (order_request(("SKU-X", 2, 100_000_000)), False, 422),
-        ({**order_request(("SKU-RED-MUG", 1, 1)), "padding": "x" * 70_000}, False, 413),
+        ({**order_request(("SKU-RED-MUG", 1, 1)), "padding": "x" * 140_000}, False, 413),
     ],
     ids=[
         "not-json",

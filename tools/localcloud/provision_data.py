@@ -115,3 +115,19 @@ def provision_dashboards(stack: Stack) -> None:
     for logical_id, props, name in stack.declared("AWS::CloudWatch::Dashboard", "DashboardName"):
         cloudwatch.put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
         stack.add(logical_id, name)
+
+
+def provision_buckets(stack: Stack) -> None:
+    """Each bucket with its versioning and public access block; the name CloudFormation would give (lower case)."""
+    s3 = stack.client("s3")
+    for logical_id, props, declared_name in stack.declared("AWS::S3::Bucket", "BucketName"):
+        name = declared_name.lower()
+        s3.create_bucket(Bucket=name)  # in us-east-1 (REGION), which takes no LocationConstraint
+        versioning = props.get("VersioningConfiguration", {}).get("Status")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        if "PublicAccessBlockConfiguration" in props:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        stack.add(logical_id, name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com")

@@ -15,6 +15,7 @@ from tools.localcloud.pipes import provision_pipes
 from tools.localcloud.provision_data import (
     name_passive_resources,
     provision_alarms,
+    provision_buckets,
     provision_dashboards,
     provision_state_machines,
     provision_streams,
@@ -63,6 +64,7 @@ PROVISIONERS: tuple[Provisioner, ...] = (
     Provisioner(("AWS::SNS::Topic",), provision_topics),
     Provisioner(("AWS::SQS::Queue",), provision_queues),
     Provisioner(("AWS::DynamoDB::Table",), provision_tables),
+    Provisioner(("AWS::S3::Bucket",), provision_buckets),
     Provisioner(("AWS::Kinesis::Stream",), provision_streams),
     Provisioner(("AWS::SNS::Subscription",), provision_subscriptions),
     Provisioner(("AWS::StepFunctions::StateMachine",), provision_state_machines),

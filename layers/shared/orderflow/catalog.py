@@ -27,6 +27,13 @@ CompensatedService = Literal["inventory", "payment", "shipping"]
 
 ORDERS_SOURCE = "orderflow.orders"
 SAGA_SOURCE = "orderflow.saga"
+# The most lines an order may have (PlaceOrderRequest), so every event that lists an order's lines takes as
+# many; an event too large for the bus travels as a claim-check reference (orderflow.claim_check).
+MAX_ORDER_LINES = 1000
+# The most distinct SKUs an order may name: inventory reserves (and releases) an order in one DynamoDB
+# transaction, one item per SKU plus the reservation, and TransactWriteItems takes at most 100 items.
+MAX_ORDER_SKUS = 99
+
 INVENTORY_SOURCE = "orderflow.inventory"
 PAYMENT_SOURCE = "orderflow.payment"
 SHIPPING_SOURCE = "orderflow.shipping"
@@ -68,7 +75,7 @@ class OrderPlacedData(Contract):
 
     order_id: OrderId
     customer_id: str = Field(min_length=1, max_length=64)
-    items: list[LineItem] = Field(min_length=1, max_length=50)
+    items: list[LineItem] = Field(min_length=1, max_length=MAX_ORDER_LINES)
     currency: Currency
     total_cents: Cents
     payment_token: str = Field(min_length=1, max_length=64)
@@ -125,7 +132,7 @@ class OrderCancelled(Event):
 
 class ReserveInventoryData(Contract):
     order_id: OrderId
-    items: list[StockLine] = Field(min_length=1, max_length=50)
+    items: list[StockLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 
 
 class ReserveInventory(Command):
@@ -147,7 +154,7 @@ class ReleaseInventory(Command):
 
 class InventoryReservedData(Contract):
     order_id: OrderId
-    items: list[StockLine] = Field(max_length=50)
+    items: list[StockLine] = Field(max_length=MAX_ORDER_LINES)
 
 
 class InventoryReserved(Event):
@@ -164,7 +171,7 @@ class Shortage(Contract):
 
 class InventoryReservationFailedData(Contract):
     order_id: OrderId
-    shortages: list[Shortage] = Field(default_factory=list, max_length=50)
+    shortages: list[Shortage] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
     reason: Reason = ""
 
 
@@ -176,7 +183,9 @@ class InventoryReservationFailed(Event):
 
 class InventoryReleasedData(Contract):
     order_id: OrderId
-    items: list[StockLine] = Field(default_factory=list, max_length=50, description="Empty when nothing was reserved")
+    items: list[StockLine] = Field(
+        default_factory=list, max_length=MAX_ORDER_LINES, description="Empty when nothing was reserved"
+    )
 
 
 class InventoryReleased(Event):
@@ -254,7 +263,7 @@ class PaymentRefunded(Event):
 class CreateShipmentData(Contract):
     order_id: OrderId
     address: Address
-    items: list[StockLine] = Field(min_length=1, max_length=50)
+    items: list[StockLine] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 
 
 class CreateShipment(Command):

@@ -3,8 +3,10 @@
 Every body goes through one JSON decoder (pydantic's, `decode_json`), which refuses what is not a
 JSON document of valid Unicode: a syntax error, a lone surrogate, nesting deeper than pydantic's
 limit, a number too long to convert. The detail is then upcast to the consumer's version of its
-type (orderflow.versions) and validated strictly from JSON. Whatever goes wrong, the caller gets one
-MalformedEventError, so the record fails alone (to its DLQ) instead of crashing the batch.
+type (orderflow.versions) and validated strictly from JSON. A claim-check reference (an event too
+large for the bus, orderflow.claim_check) is resolved first: its object is fetched from the bucket,
+checked against the reference's sha256 and validated the same way. Whatever goes wrong, the caller
+gets one MalformedEventError, so the record fails alone (to its DLQ) instead of crashing the batch.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from orderflow.catalog import EVENT_TYPES
+from orderflow.claim_check import REFERENCE_FIELD
 from orderflow.envelope import Event
 from orderflow.versions import UnknownVersionError, upcast
 
@@ -71,6 +74,8 @@ def parse_detail(event_type: type[E], detail: Any) -> E:
         detail = _decoded_object(detail, f"{name}'s detail")
     if not isinstance(detail, dict):
         raise MalformedEventError(f"{name}'s detail is not a JSON object")
+    if REFERENCE_FIELD in detail:
+        detail = _claimed_detail(name, detail)
     try:
         detail = upcast(name, detail, event_type.VERSION)
     except UnknownVersionError as error:
@@ -89,7 +94,25 @@ def parse_sqs_record(record: SQSRecord, accepted: tuple[type[E], ...]) -> E:
     return parse_eventbridge_event(_decoded_object(record.body, "SQS body"), accepted)
 
 
-def _decoded_object(body: str, what: str) -> dict[str, Any]:
+def _claimed_detail(name: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The whole detail a claim-check reference points at, checked to be the referenced event's."""
+    from orderflow.claim_check import ClaimCheckedDetail, ClaimCheckError, ClaimCheckStore
+
+    try:
+        checked = ClaimCheckedDetail.model_validate_json(pydantic_core.to_json(detail))
+    except ValidationError as error:
+        raise MalformedEventError(f"invalid claim-check reference in {name}: {error}") from error
+    try:
+        body = ClaimCheckStore.from_environment().check_out(checked.claim_check)
+    except ClaimCheckError as error:
+        raise MalformedEventError(f"{name}: {error}") from error
+    claimed = _decoded_object(body, f"{name}'s claim-checked detail")
+    if claimed.get("metadata") != detail["metadata"]:
+        raise MalformedEventError(f"{name}'s claim-checked detail is not the event its reference names")
+    return claimed
+
+
+def _decoded_object(body: str | bytes, what: str) -> dict[str, Any]:
     try:
         decoded = decode_json(body)
     except UndecodableError as error:

@@ -1,4 +1,5 @@
-"""Publish events to the bus: batches of ten, failed entries retried, never silently lost."""
+"""Publish events to the bus: batches of ten, failed entries retried, never silently lost; an event too large
+for the bus goes as a claim-check reference (orderflow.claim_check)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from orderflow import aws
+from orderflow.claim_check import ClaimCheckStore, detail_for_bus
 from orderflow.envelope import Event
 
 MAX_ENTRIES_PER_CALL = 10  # PutEvents limit
@@ -21,13 +23,13 @@ class PublishError(RuntimeError):
         self.failures = failures
 
 
-def to_entry(event: Event, bus_name: str) -> dict[str, Any]:
-    """The PutEvents entry for an event."""
+def to_entry(event: Event, bus_name: str, claim_checks: ClaimCheckStore | None = None) -> dict[str, Any]:
+    """The PutEvents entry for an event (its detail in the claim-check bucket when it is too large)."""
     return {
         "EventBusName": bus_name,
         "Source": event.SOURCE,
         "DetailType": event.DETAIL_TYPE,
-        "Detail": event.detail(),
+        "Detail": detail_for_bus(event, claim_checks),
     }
 
 
@@ -41,12 +43,14 @@ class EventPublisher:
         max_attempts: int = 4,
         base_delay_seconds: float = 0.05,
         events_client: Any | None = None,
+        claim_checks: ClaimCheckStore | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.bus_name = bus_name
         self.max_attempts = max_attempts
         self.base_delay_seconds = base_delay_seconds
         self._events_client = events_client
+        self._claim_checks = claim_checks  # None: the bucket the environment names, read only when needed
         self._sleep = sleep
 
     @property
@@ -55,7 +59,8 @@ class EventPublisher:
 
     def publish(self, events: Sequence[Event]) -> None:
         """Publish all events or raise PublishError naming those that failed."""
-        entries = [to_entry(event, self.bus_name) for event in events]
+        # Objects are stored before their references are published: a reference never points at nothing.
+        entries = [to_entry(event, self.bus_name, self._claim_checks) for event in events]
         for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
             self._put_with_retries(entries[start : start + MAX_ENTRIES_PER_CALL])
 

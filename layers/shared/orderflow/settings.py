@@ -38,5 +38,9 @@ class AuditTableSettings(_FromEnvironment):
     audit_table_name: str
 
 
+class ClaimCheckSettings(_FromEnvironment):
+    claim_check_bucket: str
+
+
 class SagaStepSettings(BusSettings, IdempotencySettings):
     """What every saga step function (inventory, payment, shipping) reads: the bus and its idempotency table."""
