@@ -192,6 +192,7 @@ class ExecutionEnvironment:
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            start_new_session=True,  # stopped by the local cloud, not by a Ctrl-C meant for it
         )
         self._responses = queue.Queue()
         threading.Thread(target=self._read, args=(process.stdout, self._responses), daemon=True).start()

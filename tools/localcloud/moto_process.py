@@ -32,6 +32,9 @@ class MotoServer:
                 env={**os.environ, "MOTO_PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C in the terminal reaches only the local cloud, which stops
+                # the pollers first and moto last (moto dying first made every poller log a traceback).
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while not self._answers():
