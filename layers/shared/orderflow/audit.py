@@ -56,16 +56,10 @@ class AuditTable(aws.DynamoDBTable):
     def trail(self, order_id: str) -> list[AuditEntry]:
         """The order's events in stream order."""
         entries: list[AuditEntry] = []
-        arguments: dict[str, Any] = {"KeyConditionExpression": _order_key(order_id), "ConsistentRead": True}
+        arguments: dict[str, Any] = {"KeyConditionExpression": aws.key("order_id").eq(order_id), "ConsistentRead": True}
         while True:
             page = self._table.query(**arguments)
             entries.extend(AuditEntry.model_validate(item, strict=False) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return sorted(entries, key=lambda entry: entry.position)
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _order_key(order_id: str) -> Any:
-    from boto3.dynamodb.conditions import Key  # imported with the table resource's first use
-
-    return Key("order_id").eq(order_id)

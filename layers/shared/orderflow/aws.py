@@ -57,6 +57,20 @@ class DynamoDBTable:
         return resource("dynamodb").Table(self.table_name)
 
 
+def attribute(name: str) -> Any:
+    """A condition on an item's attribute (boto3's Attr), imported with the table resource's first use."""
+    from boto3.dynamodb.conditions import Attr
+
+    return Attr(name)
+
+
+def key(name: str) -> Any:
+    """A key condition on a query (boto3's Key), imported with the table resource's first use."""
+    from boto3.dynamodb.conditions import Key
+
+    return Key(name)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or moto contexts call this)."""
     client.cache_clear()

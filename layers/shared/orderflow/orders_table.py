@@ -28,7 +28,7 @@ class OrdersTable(aws.DynamoDBTable):
         """Write a new order with its OrderPlaced in one put; False if it already exists (an earlier attempt's)."""
         item = {**view.to_item(), OUTBOX_ATTRIBUTE: placed.detail()}
         return aws.succeeded(
-            lambda: self._table.put_item(Item=item, ConditionExpression=_attribute("order_id").not_exists()),
+            lambda: self._table.put_item(Item=item, ConditionExpression=aws.attribute("order_id").not_exists()),
             aws.CONDITION_FAILED,
         )
 
@@ -44,7 +44,7 @@ class OrdersTable(aws.DynamoDBTable):
         """Write `view` only if the stored version is still `expected_version` (optimistic concurrency)."""
         item = {**view.to_item(), "version": expected_version + 1}
         if not aws.succeeded(
-            lambda: self._table.put_item(Item=item, ConditionExpression=_attribute("version").eq(expected_version)),
+            lambda: self._table.put_item(Item=item, ConditionExpression=aws.attribute("version").eq(expected_version)),
             aws.CONDITION_FAILED,
         ):
             raise ConcurrentUpdateError(view.order_id)
@@ -61,9 +61,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
-
-
-def _attribute(name: str) -> Any:
-    from boto3.dynamodb.conditions import Attr  # imported with the table resource's first use
-
-    return Attr(name)
