@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -102,17 +102,7 @@ class EventSourceMapping:
         return not self._running.is_set()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._running.wait()
-            if self._stop.is_set():
-                return
-            try:
-                worked = self.poll_once()
-            except Exception:  # keep polling, as the Lambda service does
-                worked = False
-                time.sleep(0.5)
-            if not worked:
-                self._stop.wait(self.idle_interval)
+        poll_until_stopped(self.poll_once, self._stop, self.idle_interval, running=self._running)
 
     def poll_once(self) -> bool:
         raise NotImplementedError
@@ -123,6 +113,28 @@ class EventSourceMapping:
             return self.function.invoke(event, transient_faults)
         except Exception as error:
             return InvocationResult(ok=False, error={"errorType": type(error).__name__, "errorMessage": str(error)})
+
+
+def poll_until_stopped(
+    poll_once: Callable[[], bool],
+    stop: threading.Event,
+    idle_interval: float,
+    running: threading.Event | None = None,
+) -> None:
+    """Poll until `stop` is set, resting `idle_interval` after a poll that found nothing, and waiting while
+    `running` is clear (an outage). A failing poll is retried, as the Lambda and Pipes services keep polling."""
+    while not stop.is_set():
+        if running is not None:
+            running.wait()
+            if stop.is_set():
+                return
+        try:
+            worked = poll_once()
+        except Exception:
+            worked = False
+            time.sleep(0.5)
+        if not worked:
+            stop.wait(idle_interval)
 
 
 def failed_item_ids(result: InvocationResult, item_ids: Sequence[str], report_batch_item_failures: bool) -> set[str]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from typing import Any
 from tools.localcloud.faults import FaultKind, Faults
 from tools.localcloud.functions import FunctionRuntime, InvocationResult
 from tools.localcloud.intrinsics import UnresolvedError
-from tools.localcloud.mapping_base import REGION, RecordFilter
+from tools.localcloud.mapping_base import REGION, RecordFilter, poll_until_stopped
 from tools.localcloud.provision_runtime import filter_patterns
 from tools.localcloud.stack import Stack
 
@@ -157,14 +156,7 @@ class PipeRunner:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.poll_once()
-            except Exception:  # keep polling, as the Pipes service does
-                worked = False
-                time.sleep(0.5)
-            if not worked:
-                self._stop.wait(self.idle_interval)
+        poll_until_stopped(self.poll_once, self._stop, self.idle_interval)
 
     def _shard_iterators(self) -> dict[str, str]:
         if not self._iterators:
