@@ -99,8 +99,11 @@ CLAIM_CHECK_WRITE_POLICY: dict[str, Any] = {
 
 
 def function_policies(declaration: dict[str, Any]) -> list[Any]:
-    """Least privilege: its own tables, the idempotency table, reading claim-checks, and what its flags grant."""
-    tables = [*declaration.get("tables", {}).values(), "IdempotencyTable"]
+    """Least privilege: its own tables, the idempotency table unless it keeps no records there, reading
+    claim-checks, and what its flags grant."""
+    tables = list(declaration.get("tables", {}).values())
+    if not declaration.get("applies_each_event_once"):
+        tables.append("IdempotencyTable")
     policies: list[Any] = [{"DynamoDBCrudPolicy": {"TableName": ref(table)}} for table in tables]
     policies.append(CLAIM_CHECK_READ_POLICY)
     if declaration.get("publishes"):

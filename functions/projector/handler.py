@@ -19,5 +19,7 @@ def apply_to_order(event: Event) -> None:
     logger.info("Order projected", extra={"detail_type": event.DETAIL_TYPE, "status": view.status.value})
 
 
-consumer = SqsConsumer(accepts=ACCEPTED, apply=apply_to_order, settings=get_settings)
+# project() applies an event id once: a duplicate finds it in the order's history, a concurrent twin
+# loses the versioned write and then finds it there.
+consumer = SqsConsumer(accepts=ACCEPTED, apply=apply_to_order, settings=get_settings, applies_each_event_once=True)
 lambda_handler = consumer.lambda_handler

@@ -19,5 +19,8 @@ def start_order_saga(event: OrderPlaced) -> None:
     logger.info("Saga started" if started else "Saga already running or done for this order")
 
 
-consumer = SqsConsumer(accepts=(OrderPlaced,), apply=start_order_saga, settings=get_settings)
+# One execution per order: Step Functions refuses a second with the order's name (ExecutionAlreadyExists).
+consumer = SqsConsumer(
+    accepts=(OrderPlaced,), apply=start_order_saga, settings=get_settings, applies_each_event_once=True
+)
 lambda_handler = consumer.lambda_handler

@@ -47,6 +47,23 @@ def test_a_declared_consumer_may_touch_only_the_idempotency_table(tmp_path: Path
         assert other not in resources, f"the throwaway consumer may reach {other}"
 
 
+def test_a_consumer_keeps_idempotency_records_exactly_when_the_template_lets_it_write_them() -> None:
+    """consumers.yaml's applies_each_event_once and the handler's SqsConsumer flag say the same thing."""
+    from tests.support.handlers import load_handler
+    from tools.generate_template import load_declarations
+    from tools.localcloud.template import load_template
+
+    resources = load_template().sam["Resources"]
+    keeping: dict[str, bool] = {}
+    for name, declaration in load_declarations().items():
+        policies = json.dumps(resources[f"{name}Function"]["Properties"]["Policies"])
+        consumer = load_handler(declaration["handler"].split(".")[0]).consumer
+        assert consumer.keeps_idempotency_records == ("IdempotencyTable" in policies), name
+        keeping[name] = consumer.keeps_idempotency_records
+    # the two whose apply is a no-op for an applied event; the saga services and the notifier keep records
+    assert [name for name, keeps in keeping.items() if not keeps] == ["Projector", "SagaStarter"]
+
+
 def test_the_schema_registry_holds_each_event_schema_exactly_as_schemas_holds_it() -> None:
     from orderflow.catalog import CATALOG
     from tools.generate_schemas import SCHEMAS_DIR

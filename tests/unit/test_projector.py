@@ -89,6 +89,32 @@ def test_events_land_in_the_order_history_and_a_duplicate_changes_nothing(orders
     assert [entry.detail_type for entry in view.history] == ["OrderPlaced", "OrderConfirmed"]
 
 
+def test_a_twin_delivery_racing_ours_is_applied_once_and_no_idempotency_record_is_kept(
+    orders: OrdersTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The projector relies on the order's history, not on Powertools idempotency (two writes per record)."""
+    from orderflow.aws import resource
+
+    placed = an_order_placed()
+    orders.create(OrderView.pending(placed.data), placed)
+    event = confirmed(placed.order_id)
+    real_get = OrdersTable.get
+    raced: list[bool] = []
+
+    def get_while_the_twin_applies(self: OrdersTable, order_id: str) -> OrderView:
+        view = real_get(self, order_id)
+        if not raced:  # the twin delivery of the same event writes between our read and our write
+            raced.append(True)
+            self.replace(apply_event(view, event), expected_version=view.version)
+        return view
+
+    monkeypatch.setattr(OrdersTable, "get", get_while_the_twin_applies)
+    assert run(sqs_event(event)) == {"batchItemFailures": []}
+    history = [entry.detail_type for entry in real_get(orders, placed.order_id).history]
+    assert history == ["OrderConfirmed"]
+    assert resource("dynamodb").Table(os.environ["IDEMPOTENCY_TABLE_NAME"]).scan()["Items"] == []
+
+
 def test_a_malformed_record_and_an_unknown_order_fail_alone(orders: OrdersTable) -> None:
     placed, stranger = an_order_placed(), an_order_placed()
     orders.create(OrderView.pending(placed.data), placed)

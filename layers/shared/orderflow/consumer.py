@@ -5,7 +5,9 @@
 
 Every record is handled on its own (Powertools `BatchProcessor` + `process_partial_response`): it is
 parsed into one of the accepted event models, then applied at most once per producer's
-`metadata.event_id` (Powertools idempotency on DynamoDB). A record that fails, malformed or not, is
+`metadata.event_id` (Powertools idempotency on DynamoDB), unless the apply function is itself a no-op
+for an event it has applied (the projector's history, the saga starter's execution name): then a
+Powertools record would only add two writes per record. A record that fails, malformed or not, is
 logged in one structured line and reported in `batchItemFailures`, so it alone is retried and, after
 `maxReceiveCount`, dead-lettered; a batch whose every record fails is reported the same way.
 """
@@ -105,14 +107,19 @@ class SqsConsumer(Generic[E]):
         accepts: tuple[type[E], ...],
         apply: Callable[[E], None],
         settings: Callable[[], IdempotencySettings],
+        applies_each_event_once: bool = False,
     ) -> None:
+        """`applies_each_event_once`: `apply` itself changes nothing for an event id it has applied, also
+        when two deliveries run at once (a conditional write decides), so no idempotency record is kept."""
         self.accepts = accepts
         self._apply = apply
         self._settings = settings
         self._apply_once: Callable[..., None] | None = None
+        self.keeps_idempotency_records = not applies_each_event_once
         # Every record failing is still a partial response: each is retried and dead-lettered on its own.
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        self.lambda_handler = batch_lambda_handler(processor, self.handle_record, before_batch=_register_context)
+        before_batch = _register_context if self.keeps_idempotency_records else None
+        self.lambda_handler = batch_lambda_handler(processor, self.handle_record, before_batch=before_batch)
 
     def handle_record(self, record: SQSRecord) -> None:
         """Parse and apply one record; a failure is logged and raised, so the record fails alone."""
@@ -120,7 +127,10 @@ class SqsConsumer(Generic[E]):
         with failure_logged(record.body, message_id=record.message_id):
             event = parse_sqs_record(record, self.accepts)
             logger.set_correlation_id(event.order_id)
-            self._idempotent_apply()(event=event)
+            if self.keeps_idempotency_records:
+                self._idempotent_apply()(event=event)
+            else:
+                self._apply(event)
 
     def _idempotent_apply(self) -> Callable[..., None]:
         """Built on first use: its persistence layer creates a DynamoDB client and needs the settings."""
