@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from orderflow.settings import AuditTableSettings
+from orderflow.settings import AuditorSettings
 
 
 @cache
-def get_settings() -> AuditTableSettings:
-    return AuditTableSettings.from_environment()
+def get_settings() -> AuditorSettings:
+    return AuditorSettings.from_environment()

@@ -27,7 +27,7 @@ def channel_messages(cloud: LocalCloud, queue_id: str, order_id: str) -> list[di
         found += [body for body in (json.loads(m["Body"]) for m in messages) if body.get("order_id") == order_id]
 
 
-def test_the_audit_trail_holds_every_event_of_the_order_in_order(shop: Shop) -> None:
+def test_the_audit_trail_holds_every_event_of_the_order_in_order(shop: Shop, cloud: LocalCloud) -> None:
     skus = shop.seed(mug=2)
     order_id = shop.place(order_request((skus["mug"], 1, 1250)))
     assert shop.wait_terminal(order_id)["status"] == "CONFIRMED"
@@ -45,6 +45,10 @@ def test_the_audit_trail_holds_every_event_of_the_order_in_order(shop: Shop) -> 
     ]
     assert [kind for kind in kinds if kind in expected_order] == expected_order
     assert len(kinds) == len(set(kinds)), f"duplicates in {kinds}"
+    # ...on the template's on-demand stream, which moto starts with four shards
+    stream = cloud.client("kinesis").describe_stream_summary(StreamName=cloud.ref("AuditStream"))
+    assert stream["StreamDescriptionSummary"]["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    assert stream["StreamDescriptionSummary"]["OpenShardCount"] == 4
 
 
 def test_notifications_reach_the_channel_their_filter_policy_selects(shop: Shop, cloud: LocalCloud) -> None:

@@ -11,7 +11,22 @@ import pytest
 from orderflow.catalog import CATALOG
 from orderflow.envelope import Command
 from tools.cost.__main__ import main
-from tools.cost.model import Assumptions, Topology, ceilings, costs, functions, load_prices, topology, usage
+from tools.cost.model import (
+    ORDER_MIX,
+    SERVICE,
+    TEMPLATE,
+    Assumptions,
+    Ceiling,
+    Topology,
+    ceilings,
+    costs,
+    functions,
+    load_prices,
+    stream_month,
+    topology,
+    usage,
+)
+from tools.cost.report import MIN_CEILING_ORDERS_PER_SECOND
 from tools.cost.saga import load_definition, paths, walk
 from tools.cost.work import ANSWERED, Sizes, command_work, consumer_work, known_commands
 from tools.event_topology import example_events, routes
@@ -124,19 +139,123 @@ def test_a_rule_added_to_a_copy_of_the_template_adds_its_deliveries(examples: di
     assert after.sns_publishes == before.sns_publishes + 1
 
 
-def test_more_shards_raise_the_stream_ceilings(examples: dict[str, dict[str, Any]]) -> None:
-    resources: dict[str, Any] = copy.deepcopy(load_template().sam["Resources"])
+def _ceilings(template: Template, examples: dict[str, dict[str, Any]]) -> list[Ceiling]:
+    topo = _topology(template, examples)
     happy = paths(load_definition(load_template()))[0]
+    return ceilings(usage(happy, topo, Assumptions()), topo, Assumptions(), load_prices())
+
+
+def _ceiling(found: list[Ceiling], words: str) -> float:
+    return next(c.orders_per_second for c in found if words in c.limit)
+
+
+def _provisioned(resources: dict[str, Any], shards: int) -> dict[str, Any]:
+    changed = copy.deepcopy(resources)
+    changed["AuditStream"]["Properties"].pop("StreamModeDetails")
+    changed["AuditStream"]["Properties"]["ShardCount"] = shards
+    return changed
+
+
+def test_the_on_demand_stream_and_its_auditor_are_no_limit_below_the_goal(examples: dict[str, dict[str, Any]]) -> None:
+    template = load_template()
+    assert template.sam["Resources"]["AuditStream"]["Properties"]["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
+    found = _ceilings(template, examples)
+    ours = [c for c in found if c.kind in (TEMPLATE, SERVICE)]
+    assert {c.limit.split(" ")[0] for c in ours} == {"Kinesis", "AuditorFunction"}
+    assert all(c.orders_per_second >= MIN_CEILING_ORDERS_PER_SECOND for c in ours)
+
+
+def test_a_provisioned_stream_caps_the_system_by_its_shards(examples: dict[str, dict[str, Any]]) -> None:
+    resources: dict[str, Any] = load_template().sam["Resources"]
+    one = _ceilings(_with_resources(_provisioned(resources, 1)), examples)
+    four = _ceilings(_with_resources(_provisioned(resources, 4)), examples)
+    # 8 records an order, 1,000 records/s a shard
+    assert _ceiling(one, "1,000 records/s") == pytest.approx(125)
+    assert _ceiling(four, "1,000 records/s") == pytest.approx(4 * 125)
+    assert next(c for c in one if c.counted).orders_per_second == pytest.approx(125)
+    # the auditor drains 10 batches of 100 records a shard, 10 at once at 50 ms, or its CPU time if longer
+    auditor_work = consumer_work("AuditorFunction", Sizes())
+    assert auditor_work is not None
+    assert auditor_work.cpu_ms is not None
+    cpu_ms = auditor_work.cpu_ms
+    batch = max(10 * 0.050, 100 * cpu_ms / 1000 * 1769 / 512)
+    assert _ceiling(one, "AuditorFunction drains") == pytest.approx(10 * 100 / batch / 8)
+
+
+def test_the_auditors_writers_come_from_the_template_and_one_at_a_time_it_falls_behind_a_shard(
+    examples: dict[str, dict[str, Any]],
+) -> None:
+    resources: dict[str, Any] = copy.deepcopy(load_template().sam["Resources"])
+    assert functions(load_template())["AuditorFunction"].in_flight == 10
+    resources["AuditorFunction"]["Properties"]["Environment"]["Variables"]["AUDIT_WRITERS"] = "1"
+    found = _ceilings(_with_resources(resources), examples)
+    # 10 batches of 100 records at 50 ms each: 200 records/s a shard, counted on a new stream's 4 shards
+    auditor = next(c for c in found if c.limit.startswith("AuditorFunction"))
+    assert auditor.orders_per_second == pytest.approx(4 * 200 / 8)
+    assert next(c for c in found if c.counted) == auditor
+
+
+def test_the_auditors_memory_sets_the_cpu_its_writers_share(examples: dict[str, dict[str, Any]]) -> None:
+    template = load_template()
+    cfn = copy.deepcopy(template.cfn)  # memory is read after translation (Globals applied)
+    cfn["Resources"]["AuditorFunction"]["Properties"]["MemorySize"] = 256
+    found = _ceilings(Template(sam=template.sam, cfn=cfn, path=template.path), examples)
+    # At 256 MB (0.14 vCPU) a batch of 100 puts is CPU-bound: it falls behind a full shard
+    auditor = next(c for c in found if c.limit.startswith("AuditorFunction"))
+    assert "less than the 1,000 a shard can take" in auditor.limit
+    assert auditor.orders_per_second < MIN_CEILING_ORDERS_PER_SECOND
+
+
+def test_the_documented_quota_increases_are_known_adjustable_quotas_raised_above_their_defaults() -> None:
+    documented = load_template().sam["Metadata"]["QuotaIncreases"]
+    quotas = load_prices()["quotas"]
+    assert documented
+    for name, value in documented.items():
+        assert name in quotas, f"QuotaIncreases.{name} is no quota of tools/cost/prices-us-east-1.yaml"
+        assert quotas[name]["adjustable"], f"{name} cannot be raised"
+        assert value > quotas[name]["value"], f"{name}: {value} is no increase"
+
+
+def test_with_the_documented_increases_the_ceiling_reaches_the_goal_and_each_is_needed(
+    examples: dict[str, dict[str, Any]],
+) -> None:
+    template = load_template()
+    found = _ceilings(template, examples)
+    assert min(c.with_increases for c in found if c.counted) >= MIN_CEILING_ORDERS_PER_SECOND
+    assert next(c for c in found if c.counted).orders_per_second < MIN_CEILING_ORDERS_PER_SECOND
+    for name in template.sam["Metadata"]["QuotaIncreases"]:
+        # Without it, the ceiling with the others falls below the goal: no increase is requested for nothing.
+        fewer = copy.deepcopy(template.sam)
+        del fewer["Metadata"]["QuotaIncreases"][name]
+        without = _ceilings(Template(sam=fewer, cfn=template.cfn, path=template.path), examples)
+        raised = min(c.with_increases for c in without if c.counted)
+        assert raised < MIN_CEILING_ORDERS_PER_SECOND, f"QuotaIncreases.{name} is not needed: remove it"
+
+
+def test_the_per_sku_limit_is_the_order_mixs_not_the_systems(examples: dict[str, dict[str, Any]]) -> None:
+    found = _ceilings(load_template(), examples)
+    hot = next(c for c in found if c.kind == ORDER_MIX)
+    assert hot.orders_per_second == pytest.approx(500)
+    assert not hot.counted
+
+
+def test_on_demand_kinesis_is_priced_per_kb_written_and_read_and_a_month_per_stream(
+    examples: dict[str, dict[str, Any]],
+) -> None:
     prices = load_prices()
-
-    def stream_ceiling(template: Template) -> float:
-        topo = _topology(template, examples)
-        found = ceilings(usage(happy, topo, Assumptions()), topo, Assumptions(), prices)
-        return next(c.orders_per_second for c in found if "1,000 records/s" in c.limit)
-
-    one = stream_ceiling(_with_resources(resources))
-    resources["AuditStream"]["Properties"]["ShardCount"] = 4
-    assert stream_ceiling(_with_resources(resources)) == pytest.approx(4 * one)
+    price = {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+    happy = paths(load_definition(load_template()))[0]
+    topo = _topology(load_template(), examples)
+    used = usage(happy, topo, Assumptions())
+    assert used.kinesis_kb == sum(-(-topo.sizes[event] // 1024) for event in used.events)
+    per_gb = price["kinesis_on_demand_gb_ingested"] + price["kinesis_on_demand_gb_retrieved"]
+    assert costs(used, topo, Assumptions(), prices)["Kinesis"] == pytest.approx(used.kinesis_kb / 1024**2 * per_gb)
+    assert stream_month(topo, prices)[0] == pytest.approx(0.04 * 730)
+    provisioned = _topology(_with_resources(_provisioned(load_template().sam["Resources"], 2)), examples)
+    assert costs(used, provisioned, Assumptions(), prices)["Kinesis"] == pytest.approx(
+        used.kinesis_units * price["kinesis_put_payload_unit"]
+    )
+    assert stream_month(provisioned, prices)[0] == pytest.approx(2 * 0.015 * 730)
 
 
 def test_memory_and_architecture_come_from_the_translated_template() -> None:

@@ -54,6 +54,7 @@ def world(function_env: Callable[..., BusCapture], monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("COMPENSATION_TIMEOUT_SECONDS", "900")
     for name, value in literal_environment("OrdersApiFunction").items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AUDIT_WRITERS", literal_environment("AuditorFunction")["AUDIT_WRITERS"])
     put_stock(os.environ["INVENTORY_TABLE_NAME"], {"SKU-RED-MUG": 10})
     return record_callbacks(monkeypatch)
 

@@ -20,11 +20,18 @@ from typing import Any
 import yaml
 
 from tools.cost.saga import TIMEOUT, SagaPath
-from tools.cost.work import ANSWERED, IDEMPOTENCY, Sizes, Work, command_work, consumer_work
+from tools.cost.work import ANSWERED, IDEMPOTENCY, WRITERS_VARIABLE, Sizes, Work, command_work, consumer_work
 from tools.event_topology import Route
 
 PRICES_PATH = Path(__file__).with_name("prices-us-east-1.yaml")
 KB = 1024
+GB = 1024**3
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: one vCPU at 1,769 MB.
+LAMBDA_MB_PER_VCPU = 1769
+HOURS_A_MONTH = 730
+ON_DEMAND = "ON_DEMAND"
+# Where template.yaml documents the account quotas to raise: Metadata.QuotaIncreases, quota name -> value.
+QUOTA_INCREASES = "QuotaIncreases"
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class FunctionSpec:
     source: str  # "SQS", "Kinesis", "HttpApi", "Pipe"
     keeps_idempotency: bool  # may write the idempotency table: two writes per record (Powertools)
     parallelization: int = 1  # Kinesis: concurrent batches per shard
+    in_flight: int = 1  # records of one batch handled at once (their waits on AWS overlap)
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Usage:
     kinesis_records: int = 0
     kinesis_units: int = 0
     kinesis_bytes: int = 0
+    kinesis_kb: int = 0  # each record rounded up to 1 KB (on-demand billing)
     read_units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # per table
     write_units: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     task_token_calls: int = 0
@@ -95,6 +104,7 @@ def functions(template: Any) -> dict[str, FunctionSpec]:
         if source == "Pipe":
             batch = _pipe_batch_size(template, name)
         policies = json.dumps(resource["Properties"].get("Policies", []))
+        variables = resource["Properties"].get("Environment", {}).get("Variables", {})
         specs[name] = FunctionSpec(
             name=name,
             memory_mb=int(translated.get("MemorySize", 128)),
@@ -103,6 +113,7 @@ def functions(template: Any) -> dict[str, FunctionSpec]:
             source=source,
             keeps_idempotency=f'"{IDEMPOTENCY}"' in policies,
             parallelization=parallel,
+            in_flight=int(variables.get(WRITERS_VARIABLE, 1)),
         )
     return specs
 
@@ -120,6 +131,18 @@ def event_sizes(examples: dict[str, dict[str, Any]]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """The audit stream's capacity mode, and its shards when provisioned (0 on demand: they follow the writes)."""
+
+    mode: str
+    shards: int
+
+    @property
+    def on_demand(self) -> bool:
+        return self.mode == ON_DEMAND
+
+
+@dataclass(frozen=True)
 class Topology:
     """Everything the walk needs from the template."""
 
@@ -129,7 +152,8 @@ class Topology:
     sizes: dict[str, int]  # event bytes per detail type
     intake: str  # the function behind the HTTP API
     outbox_pipe: tuple[str, str] | None  # (enrichment function, detail type it publishes)
-    shards: int
+    stream: Stream | None
+    quota_increases: dict[str, float]  # documented in the template's Metadata
 
 
 def topology(template: Any, found_routes: list[Route], examples: dict[str, dict[str, Any]]) -> Topology:
@@ -142,9 +166,6 @@ def topology(template: Any, found_routes: list[Route], examples: dict[str, dict[
             target = resource["Properties"].get("TargetParameters", {}).get("EventBridgeEventBusParameters", {})
             enrichment_id = enrichment.get("Fn::GetAtt", [lid])[0] if isinstance(enrichment, dict) else lid
             pipe = (str(enrichment_id), str(target.get("DetailType")))
-    shards = sum(
-        int(r["Properties"].get("ShardCount", 1)) for r in resources.values() if r["Type"] == "AWS::Kinesis::Stream"
-    )
     intake = next(name for name, spec in specs.items() if spec.source == "HttpApi")
     return Topology(
         routes=found_routes,
@@ -153,8 +174,25 @@ def topology(template: Any, found_routes: list[Route], examples: dict[str, dict[
         sizes=event_sizes(examples),
         intake=intake,
         outbox_pipe=pipe,
-        shards=shards,
+        stream=stream(resources),
+        quota_increases=quota_increases(template),
     )
+
+
+def stream(resources: dict[str, Any]) -> Stream | None:
+    """The template's (only) Kinesis stream."""
+    found = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Kinesis::Stream"]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ValueError(f"expected one Kinesis stream in the template, found {len(found)}")
+    mode = str(found[0].get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED"))
+    return Stream(mode, 0 if mode == ON_DEMAND else int(found[0].get("ShardCount", 1)))
+
+
+def quota_increases(template: Any) -> dict[str, float]:
+    """The account quotas the template documents as raised (Metadata.QuotaIncreases), by quota name."""
+    return {name: float(value) for name, value in template.sam.get("Metadata", {}).get(QUOTA_INCREASES, {}).items()}
 
 
 def usage(path: SagaPath, topo: Topology, assumptions: Assumptions) -> Usage:
@@ -190,6 +228,25 @@ def _fill(spec: FunctionSpec, assumptions: Assumptions) -> int:
     return spec.batch_size if assumptions.full_batches else 1
 
 
+def batch_seconds(spec: FunctionSpec, assumptions: Assumptions) -> float:
+    """A batch's duration: ceil(n / in_flight) records' time, and never less than its records' CPU time.
+
+    Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB), so records handled
+    at once overlap their waits on AWS, not their CPU.
+    """
+    fill = _fill(spec, assumptions)
+    waits = math.ceil(fill / spec.in_flight) * assumptions.record_ms / 1000
+    work = consumer_work(spec.name, assumptions.sizes)
+    if spec.in_flight == 1 or work is None or work.cpu_ms is None:
+        return waits
+    return max(waits, fill * work.cpu_ms / 1000 * LAMBDA_MB_PER_VCPU / spec.memory_mb)
+
+
+def record_seconds(spec: FunctionSpec, assumptions: Assumptions) -> float:
+    """A record's share of its batch's duration."""
+    return batch_seconds(spec, assumptions) / _fill(spec, assumptions)
+
+
 def _put(used: Usage, topo: Topology, detail_type: str, outcome: str | None, assumptions: Assumptions) -> None:
     """One event on the bus, delivered to every rule whose pattern matches it."""
     size = topo.sizes[detail_type]
@@ -203,6 +260,7 @@ def _put(used: Usage, topo: Topology, detail_type: str, outcome: str | None, ass
             used.kinesis_records += 1
             used.kinesis_units += math.ceil(size / (25 * KB))
             used.kinesis_bytes += size
+            used.kinesis_kb += math.ceil(size / KB)
         else:
             used.sqs_sends += math.ceil(size / (64 * KB))
         if outcome is not None and consumer_work(route.function, assumptions.sizes) is None:
@@ -246,8 +304,8 @@ def gb_seconds(
     found: defaultdict[str, float] = defaultdict(float)
     for name, records in used.records.items():
         spec = topo.functions[name]
-        # Billed per millisecond: a batch's duration is its records' time.
-        found[architecture or spec.architecture] += records * assumptions.record_ms / 1000 * spec.memory_mb / 1024
+        # Billed per millisecond: a batch's duration is its records' time, less what they overlap.
+        found[architecture or spec.architecture] += records * record_seconds(spec, assumptions) * spec.memory_mb / 1024
     return dict(found)
 
 
@@ -276,12 +334,30 @@ def costs(
         + used.pipe_requests * price["eventbridge_pipes_request"],
         "SQS": sqs_requests(used, topo, assumptions) * price["sqs_standard_request"],
         "Lambda": lambda_invocations(used, topo, assumptions) * price["lambda_request"] + compute,
-        "Kinesis": used.kinesis_units * price["kinesis_put_payload_unit"],
+        "Kinesis": _kinesis_cost(used, topo, price),
         "DynamoDB": sum(used.write_units.values()) * price["dynamodb_write_request_unit"]
         + sum(used.read_units.values()) * price["dynamodb_read_request_unit"],
         "SNS": used.sns_publishes * price["sns_publish"],
         "API Gateway": used.api_requests * price["apigateway_http_request"],
     }
+
+
+def _kinesis_cost(used: Usage, topo: Topology, price: dict[str, float]) -> float:
+    if topo.stream is not None and topo.stream.on_demand:
+        # Written once, read once by the one consumer (the auditor); each record rounded up to 1 KB.
+        per_gb = price["kinesis_on_demand_gb_ingested"] + price["kinesis_on_demand_gb_retrieved"]
+        return used.kinesis_kb * KB / GB * per_gb
+    return used.kinesis_units * price["kinesis_put_payload_unit"]
+
+
+def stream_month(topo: Topology, prices: dict[str, Any]) -> tuple[float, str]:
+    """The stream's fixed cost a month, whatever the volume, and what it is."""
+    price = {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+    if topo.stream is None:
+        return 0.0, "no stream"
+    if topo.stream.on_demand:
+        return price["kinesis_on_demand_stream_hour"] * HOURS_A_MONTH, "the on-demand audit stream"
+    return price["kinesis_shard_hour"] * HOURS_A_MONTH * topo.stream.shards, f"{topo.stream.shards} Kinesis shard(s)"
 
 
 def express_cost(used: Usage, assumptions: Assumptions, prices: dict[str, Any]) -> float:
@@ -293,32 +369,60 @@ def express_cost(used: Usage, assumptions: Assumptions, prices: dict[str, Any]) 
 
 
 # --------------------------------------------------------------------------------------- capacity --
+QUOTA = "account quota"  # adjustable: Service Quotas
+TEMPLATE = "template"  # the template's own sizing
+SERVICE = "service limit"  # not adjustable
+ORDER_MIX = "order mix"  # depends on what orders contain: shown, not the system's ceiling
+RAMP = "ramp"  # where scaling starts: shown, not the system's ceiling
+
+
 @dataclass(frozen=True)
 class Ceiling:
     limit: str
-    orders_per_second: float
+    orders_per_second: float  # at default quotas
     per_order: str
-    adjustable: bool
-    counted: bool = True  # False: depends on the order mix, shown but not in the ceiling
+    kind: str
+    quota: str | None = None  # the quota's name in the price table
+    raised_to: float | None = None  # the quota's value documented in the template's Metadata
+    raised_orders_per_second: float | None = None  # orders/s at that value
+
+    @property
+    def counted(self) -> bool:
+        """Whether it bounds the system whatever the order mix, once scaled."""
+        return self.kind not in (ORDER_MIX, RAMP)
+
+    @property
+    def adjustable(self) -> bool:
+        return self.kind == QUOTA
+
+    @property
+    def with_increases(self) -> float:
+        """Orders/s once the documented quota increases are granted."""
+        return self.orders_per_second if self.raised_orders_per_second is None else self.raised_orders_per_second
 
 
 def ceilings(used: Usage, topo: Topology, assumptions: Assumptions, prices: dict[str, Any]) -> list[Ceiling]:
-    """Orders/s at which each default quota (or the template's own sizing) saturates, lowest first."""
+    """Orders/s at which each default quota (or the template's own sizing) saturates, lowest first.
+
+    A quota the template documents as raised (Metadata.QuotaIncreases) also gets its orders/s at that value.
+    """
     quota: dict[str, Any] = prices["quotas"]
 
-    def rate(name: str, per_order: float, unit: str, counted: bool = True, value: float | None = None) -> Ceiling:
+    def rate(name: str, per_order: float, unit: str) -> Ceiling:
         entry = quota[name]
-        limit = float(value if value is not None else entry["value"])
+        limit = float(entry["value"])
+        raised = topo.quota_increases.get(name)
         return Ceiling(
-            f"{entry['what']}: {limit:,.0f}" if value is None else entry["what"],
+            f"{entry['what']}: {limit:,.0f}",
             limit / per_order if per_order else math.inf,
-            f"{per_order:g} {unit}",
-            bool(entry["adjustable"]),
-            counted,
+            f"{per_order:.3g} {unit}",
+            QUOTA if entry["adjustable"] else SERVICE,
+            name,
+            raised,
+            (raised / per_order if per_order else math.inf) if raised is not None else None,
         )
 
-    busy = sum(records * assumptions.record_ms / 1000 for records in used.records.values())
-    auditors = [spec for spec in topo.functions.values() if spec.source == "Kinesis"]
+    busy = sum(records * record_seconds(topo.functions[name], assumptions) for name, records in used.records.items())
     found = [
         rate("eventbridge_put_events_per_second", used.put_events_calls, "PutEvents calls"),
         rate("eventbridge_invocations_per_second", used.deliveries, "deliveries"),
@@ -328,35 +432,8 @@ def ceilings(used: Usage, topo: Topology, assumptions: Assumptions, prices: dict
         rate("apigateway_http_requests_per_second", used.api_requests, "requests"),
         rate("sns_publish_per_second", used.sns_publishes, "publishes"),
     ]
-    if topo.shards:
-        records_limit = topo.shards * float(quota["kinesis_shard_records_per_second"]["value"])
-        bytes_limit = topo.shards * float(quota["kinesis_shard_bytes_per_second"]["value"])
-        found.append(
-            Ceiling(
-                f"Kinesis writes, {topo.shards} shard(s) x 1,000 records/s (template ShardCount)",
-                records_limit / used.kinesis_records,
-                f"{used.kinesis_records} records",
-                False,
-            )
-        )
-        found.append(
-            Ceiling(
-                f"Kinesis writes, {topo.shards} shard(s) x 1 MiB/s (template ShardCount)",
-                bytes_limit / used.kinesis_bytes,
-                f"{used.kinesis_bytes:,} bytes",
-                False,
-            )
-        )
-        for spec in auditors:
-            per_shard = spec.parallelization * 1000 / assumptions.record_ms
-            found.append(
-                Ceiling(
-                    f"{spec.name} reads one batch at a time per shard (ParallelizationFactor {spec.parallelization})",
-                    topo.shards * per_shard / used.records[spec.name],
-                    f"{used.records[spec.name]} records at {assumptions.record_ms:g} ms",
-                    False,
-                )
-            )
+    if topo.stream is not None:
+        found += _stream_ceilings(used, topo, topo.stream, assumptions, quota)
     for table, units in sorted(used.write_units.items()):
         found.append(rate("dynamodb_table_write_units_per_second", units, f"WRU on {table}"))
     for table, units in sorted(used.read_units.items()):
@@ -365,11 +442,76 @@ def ceilings(used: Usage, topo: Topology, assumptions: Assumptions, prices: dict
     hot = quota["dynamodb_partition_write_units_per_second"]
     found.append(
         Ceiling(
-            f"{hot['what']}: {hot['value']:,} (every order for one SKU)",
+            f"{hot['what']}: {hot['value']:,}",
             float(hot["value"]) / 2,
             "2 WRU (a transactional stock update)",
-            False,
-            counted=False,
+            ORDER_MIX,
         )
     )
     return sorted(found, key=lambda ceiling: ceiling.orders_per_second)
+
+
+def _stream_ceilings(
+    used: Usage, topo: Topology, stream: Stream, assumptions: Assumptions, quota: dict[str, Any]
+) -> list[Ceiling]:
+    """The stream's writes, and the auditor's reads of each shard."""
+    shard_records = float(quota["kinesis_shard_records_per_second"]["value"])
+    shard_bytes = float(quota["kinesis_shard_bytes_per_second"]["value"])
+    records, size = used.kinesis_records, used.kinesis_bytes
+    found = []
+    if stream.on_demand:
+        most = quota["kinesis_on_demand_stream_bytes_per_second"]
+        stream_ceiling = float(most["value"]) / size
+        found.append(
+            Ceiling(f"{most['what']} (template StreamMode ON_DEMAND)", stream_ceiling, f"{size:,} bytes", SERVICE)
+        )
+        start = quota["kinesis_on_demand_new_stream_records_per_second"]
+        start_bytes = float(quota["kinesis_on_demand_new_stream_bytes_per_second"]["value"])
+        found.append(
+            Ceiling(
+                f"{start['what']}: {start['value']:,} records/s and {start_bytes / 1e6:g} MB/s",
+                min(float(start["value"]) / records, start_bytes / size),
+                f"{records} records",
+                RAMP,
+            )
+        )
+    else:
+        stream_ceiling = stream.shards * min(shard_records / records, shard_bytes / size)
+        for what, limit, per_order in (
+            ("1,000 records/s", shard_records / records, f"{records} records"),
+            ("1 MiB/s", shard_bytes / size, f"{size:,} bytes"),
+        ):
+            found.append(
+                Ceiling(
+                    f"Kinesis writes, {stream.shards} shard(s) x {what} (template ShardCount)",
+                    stream.shards * limit,
+                    per_order,
+                    TEMPLATE,
+                )
+            )
+    # A shard takes at most this many of the order's records a second; the auditor must drain that many.
+    shard_takes = min(shard_records, shard_bytes / (size / records))
+    for spec in (spec for spec in topo.functions.values() if spec.source == "Kinesis"):
+        batch = batch_seconds(spec, assumptions)
+        drains = spec.parallelization * _fill(spec, assumptions) / batch
+        how = (
+            f"{spec.name} drains a shard at {drains:,.0f} records/s (ParallelizationFactor {spec.parallelization} "
+            f"x {_fill(spec, assumptions)}-record batches of {batch:.2f} s at {spec.memory_mb} MB, "
+            f"{spec.in_flight} records at once, "
+            f"`{WRITERS_VARIABLE}`)"
+        )
+        if stream.on_demand and drains >= shard_takes:
+            # Shards are added as writes grow, and the auditor drains each faster than it can be written.
+            ceiling = stream_ceiling
+            how += f", more than the {shard_takes:,.0f} a shard can take"
+        elif stream.on_demand:
+            # It falls behind a full shard; how full on-demand shards run is AWS's choice: count a new stream's.
+            shards = float(quota["kinesis_on_demand_new_stream_records_per_second"]["value"]) / shard_records
+            ceiling = shards * drains / used.records[spec.name]
+            how += f", less than the {shard_takes:,.0f} a shard can take (counted on a new stream's {shards:g} shards)"
+        else:
+            ceiling = stream.shards * drains / used.records[spec.name]
+        found.append(
+            Ceiling(how, ceiling, f"{used.records[spec.name]} records at {assumptions.record_ms:g} ms", TEMPLATE)
+        )
+    return found

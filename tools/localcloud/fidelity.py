@@ -88,7 +88,7 @@ COVERAGE: dict[str, Coverage] = {
         "BucketName VersioningConfiguration PublicAccessBlockConfiguration",
         "BucketEncryption OwnershipControls LifecycleConfiguration",
     ),
-    "AWS::Kinesis::Stream": _coverage("Name ShardCount RetentionPeriodHours", "StreamEncryption"),
+    "AWS::Kinesis::Stream": _coverage("Name ShardCount StreamModeDetails RetentionPeriodHours", "StreamEncryption"),
     "AWS::StepFunctions::StateMachine": _coverage(
         "Definition DefinitionString DefinitionS3Location DefinitionSubstitutions StateMachineType",
         "RoleArn LoggingConfiguration TracingConfiguration EncryptionConfiguration",

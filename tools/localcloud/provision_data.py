@@ -58,7 +58,12 @@ def provision_tables(stack: Stack) -> None:
 def provision_streams(stack: Stack) -> None:
     kinesis = stack.client("kinesis")
     for logical_id, props, name in stack.declared("AWS::Kinesis::Stream", "Name"):
-        kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
+        mode = props.get("StreamModeDetails", {"StreamMode": "PROVISIONED"})
+        if mode["StreamMode"] == "ON_DEMAND":
+            # moto starts an on-demand stream with 4 shards, as AWS starts one at 4 MB/s; it never scales it.
+            kinesis.create_stream(StreamName=name, StreamModeDetails=mode)
+        else:
+            kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
         if "RetentionPeriodHours" in props and int(props["RetentionPeriodHours"]) > 24:
             kinesis.increase_stream_retention_period(
                 StreamName=name, RetentionPeriodHours=int(props["RetentionPeriodHours"])

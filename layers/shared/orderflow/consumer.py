@@ -19,7 +19,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    BatchProcessor,
+    EventType,
+    async_process_partial_response,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.batch.base import BasePartialBatchProcessor
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -36,11 +42,20 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResp
 
 def batch_lambda_handler(
     processor: BasePartialBatchProcessor,
-    record_handler: Callable[[Any], None],
+    record_handler: Callable[[Any], Any],  # async for an AsyncBatchProcessor
     before_batch: Callable[[LambdaContext], None] | None = None,
 ) -> LambdaHandler:
-    """The Lambda entry point of a batch consumer: logger, tracer and metrics around the partial batch."""
-    traced_record_handler = tracer.capture_method(record_handler)
+    """The Lambda entry point of a batch consumer: logger, tracer and metrics around the partial batch.
+
+    An AsyncBatchProcessor runs the (async) record handler on every record at once: its records are
+    not traced one by one, because the X-Ray SDK's subsegments nest per thread, not per coroutine.
+    """
+    process: Callable[..., PartialItemFailureResponse]
+    if isinstance(processor, AsyncBatchProcessor):
+        process = functools.partial(async_process_partial_response, record_handler=record_handler, processor=processor)
+    else:
+        traced_record_handler = tracer.capture_method(record_handler)
+        process = functools.partial(process_partial_response, record_handler=traced_record_handler, processor=processor)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
@@ -48,9 +63,7 @@ def batch_lambda_handler(
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         if before_batch is not None:
             before_batch(context)
-        return process_partial_response(
-            event=event, record_handler=traced_record_handler, processor=processor, context=context
-        )
+        return process(event=event, context=context)
 
     return lambda_handler
 

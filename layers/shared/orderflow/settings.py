@@ -38,6 +38,10 @@ class AuditTableSettings(_FromEnvironment):
     audit_table_name: str
 
 
+class AuditorSettings(AuditTableSettings):
+    audit_writers: int  # conditional puts in flight at once within one batch
+
+
 class ClaimCheckSettings(_FromEnvironment):
     claim_check_bucket: str
 
