@@ -1,11 +1,13 @@
-"""Per-record cost: orderflow's projector against a plain Powertools consumer doing the same work.
+"""Per-record cost: orderflow's consumer layer against a plain Powertools consumer doing the same work.
 
 The plain consumer is the documented Powertools pattern: Logger, Tracer and Metrics around
 `process_partial_response` with a `BatchProcessor`, the record parsed with the Powertools parser's
-EventBridge envelope, and `idempotent_function` on DynamoDB keyed on the event id. Its record
-handler calls the same business function (`project`) on the same tables, so the difference is
-what orderflow's consumer layer adds. Both run on one moto backend (in process), batch for batch,
-alternating; every batch has fresh event ids, so idempotency writes its records each time.
+EventBridge envelope, and `idempotent_function` on DynamoDB keyed on the event id. orderflow's
+`SqsConsumer`, with its idempotency records on as every saga service has them, applies the
+projector's business function (`project`) on the same tables, so the difference is what
+orderflow's consumer layer adds. The projector as deployed keeps no idempotency records (decision
+0021) and is measured too. All run on one moto backend (in process), batch for batch, in rotating
+order; every batch has fresh event ids, so idempotency writes its records each time.
 
 Run as `python -m tools.bench.per_record` (a fresh interpreter: the function's environment is set
 before anything is imported, as Lambda's is).
@@ -27,6 +29,9 @@ from typing import Any
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
 BATCH_SIZE = 10
+ORDERFLOW = "orderflow consumer, idempotent"
+PLAIN = "plain Powertools"
+DEPLOYED = "projector as deployed"
 ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "bench",
@@ -148,15 +153,24 @@ def measure(batches: int) -> dict[str, list[float]]:
 
     with mock_aws():
         create_tables()
-        from projector.handler import lambda_handler as orderflow_handler
+        from orderflow.consumer import SqsConsumer
+        from projector.handler import ACCEPTED, apply_to_order
+        from projector.handler import lambda_handler as deployed_projector
+        from projector.settings import get_settings
 
-        consumers = {"orderflow projector": orderflow_handler, "plain Powertools": plain_powertools_handler()}
-        for handler in consumers.values():  # warm both: clients, models, the tables' first writes
+        idempotent = SqsConsumer(accepts=ACCEPTED, apply=apply_to_order, settings=get_settings)
+        consumers = {
+            ORDERFLOW: idempotent.lambda_handler,
+            PLAIN: plain_powertools_handler(),
+            DEPLOYED: deployed_projector,
+        }
+        for handler in consumers.values():  # warm each: clients, models, the tables' first writes
             _run(handler, sample_batch())
         timings: dict[str, list[float]] = {name: [] for name in consumers}
+        order = list(consumers.items())
         for round_number in range(batches):
-            order = list(consumers.items())
-            for name, handler in order if round_number % 2 == 0 else reversed(order):
+            rotated = order[round_number % len(order) :] + order[: round_number % len(order)]
+            for name, handler in rotated:
                 timings[name].append(_run(handler, sample_batch()) / BATCH_SIZE)
     return timings
 

@@ -178,6 +178,13 @@ def render(result: ThroughputResult, console: Console, top: int = 15) -> None:
             f"{figures['cpu_seconds'] / calls * 1000:.1f}" if calls else "-",
         )
     console.print(table)
+    if profiled_cpu:
+        # moto keeps every service's state in one Python process: one core (the GIL), whatever the machine has.
+        inside_ms = profiled_cpu / per_order * 1000
+        console.print(
+            f"  moto's own bound: {inside_ms:.0f} ms of CPU inside requests per order, on one core, allows at most "
+            f"{1000 / inside_ms:.1f} orders/s however cheap the functions and the HTTP around it"
+        )
     console.print(
         f"  CPU per order: moto {result.moto_cpu_seconds / per_order * 1000:.0f} ms, functions "
         f"{result.functions_cpu_seconds / per_order * 1000:.0f} ms, local cloud and client "
