@@ -123,7 +123,8 @@ class SqsConsumer(Generic[E]):
         applies_each_event_once: bool = False,
     ) -> None:
         """`applies_each_event_once`: `apply` itself changes nothing for an event id it has applied, also
-        when two deliveries run at once (a conditional write decides), so no idempotency record is kept."""
+        when two deliveries run at once (a conditional write or the service decides), so no idempotency
+        record is kept."""
         self.accepts = accepts
         self._apply = apply
         self._settings = settings
