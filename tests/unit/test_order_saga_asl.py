@@ -21,6 +21,7 @@ from orderflow.catalog import EVENT_TYPES, OrderCancelled
 from orderflow.envelope import Command, Event
 from orderflow.saga import STEP_REFUSALS, SagaConfig, SagaError, SagaInput
 from tests.support.factories import an_order_placed
+from tools.localcloud.moto_task_tokens import keep_early_task_token_signals
 from tools.localcloud.template import REPO_ROOT, load_template
 
 DEFINITION = REPO_ROOT / "statemachines" / "order_saga.asl.json"
@@ -51,6 +52,8 @@ class Run:
 
 @pytest.fixture
 def saga() -> Iterator[tuple[Any, str, str]]:
+    # As the local cloud's moto runs it: a test answering before moto's task waits is heard.
+    undo = keep_early_task_token_signals()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         events, sqs, stepfunctions = boto3.client("events"), boto3.client("sqs"), boto3.client("stepfunctions")
         events.create_event_bus(Name=BUS)
@@ -61,7 +64,10 @@ def saga() -> Iterator[tuple[Any, str, str]]:
         arn = stepfunctions.create_state_machine(
             name="order-saga", definition=rendered_definition(), roleArn="arn:aws:iam::123456789012:role/saga"
         )["stateMachineArn"]
-        yield stepfunctions, arn, queue_url
+        try:
+            yield stepfunctions, arn, queue_url
+        finally:
+            undo()
 
 
 def play(

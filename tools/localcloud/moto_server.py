@@ -220,17 +220,26 @@ def _back_up_transactions_by_item() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
-def _dead_letter_sns_deliveries() -> None:
-    """A failed SNS delivery goes to the subscription's DLQ, not to the publisher (moto_sns.py, loaded by path:
-    this folder is not on sys.path)."""
+def _sibling(name: str) -> Any:
+    """A module of this folder, loaded by path: the folder is not on sys.path (see main)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("moto_sns", os.path.join(os.path.dirname(__file__), "moto_sns.py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(__file__), f"{name}.py"))
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.dead_letter_failed_deliveries()
+    return module
+
+
+def _dead_letter_sns_deliveries() -> None:
+    """A failed SNS delivery goes to the subscription's DLQ, not to the publisher (moto_sns.py)."""
+    _sibling("moto_sns").dead_letter_failed_deliveries()
+
+
+def _keep_early_task_token_signals() -> None:
+    """A heartbeat or an answer sent before moto's task waits is heard, as on AWS (moto_task_tokens.py)."""
+    _sibling("moto_task_tokens").keep_early_task_token_signals()
 
 
 def _query_by_hash_key() -> None:
@@ -336,6 +345,7 @@ def main() -> None:
     _query_by_hash_key()
     _replay_like_eventbridge()
     _dead_letter_sns_deliveries()
+    _keep_early_task_token_signals()
     profile_path = os.environ.get("LOCALCLOUD_MOTO_PROFILE")
     if profile_path:
         _profile_requests(profile_path)
