@@ -19,6 +19,7 @@ from typing import Any
 from tools.compatibility import resolve_ref
 from tools.event_topology import Publisher, Route, publishers, routes
 from tools.generate_schemas import event_schema
+from tools.generated_file import write_or_check
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
 CATALOG_PAGE = REPO_ROOT / "docs" / "events.md"
@@ -179,16 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/events.md is stale")
     args = parser.parse_args(argv)
-    page = render()
-    if args.check:
-        if not CATALOG_PAGE.exists() or CATALOG_PAGE.read_text() != page:
-            print("docs/events.md is stale: run `make catalog`")
-            return 1
-        print("docs/events.md matches the models, template.yaml and the ASL")
-        return 0
-    CATALOG_PAGE.write_text(page)
-    print(f"wrote {CATALOG_PAGE.relative_to(REPO_ROOT)}")
-    return 0
+    return write_or_check(CATALOG_PAGE, render(), args.check, make_target="catalog")
 
 
 if __name__ == "__main__":

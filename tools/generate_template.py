@@ -21,6 +21,7 @@ import yaml
 
 from tools.cfn_yaml import CfnDumper, CfnLoader, get_att, ref, sub
 from tools.dashboard import render_dashboard
+from tools.generated_file import write_or_check
 from tools.lambda_code import REPO_ROOT, use_lambda_code
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -297,16 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if template.yaml's generated parts are stale")
     args = parser.parse_args(argv)
     use_lambda_code()
-    current = TEMPLATE.read_text()
-    wanted = render(current, load_declarations())
-    if args.check:
-        if wanted != current:
-            print("template.yaml is stale: run `make template`")
-            return 1
-        return 0
-    TEMPLATE.write_text(wanted)
-    print(f"wrote the generated regions of {TEMPLATE.name} from {DECLARATIONS.name}")
-    return 0
+    return write_or_check(
+        TEMPLATE, render(TEMPLATE.read_text(), load_declarations()), args.check, make_target="template"
+    )
 
 
 if __name__ == "__main__":
