@@ -88,6 +88,11 @@ def load_prices(path: Path = PRICES_PATH) -> dict[str, Any]:
     return dict(yaml.safe_load(path.read_text()))
 
 
+def unit_prices(prices: dict[str, Any]) -> dict[str, float]:
+    """USD per unit, by price name (the table's `prices`)."""
+    return {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+
+
 def functions(template: Any) -> dict[str, FunctionSpec]:
     """Each function's memory and architecture (after Globals), event source and batch size."""
     cfn = template.resources
@@ -323,7 +328,7 @@ def costs(
     used: Usage, topo: Topology, assumptions: Assumptions, prices: dict[str, Any], architecture: str | None = None
 ) -> dict[str, float]:
     """USD per order, per service."""
-    price = {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+    price = unit_prices(prices)
     compute = sum(
         seconds * price[f"lambda_gb_second_{arch}"]
         for arch, seconds in gb_seconds(used, topo, assumptions, architecture).items()
@@ -352,7 +357,7 @@ def _kinesis_cost(used: Usage, topo: Topology, price: dict[str, float]) -> float
 
 def stream_month(topo: Topology, prices: dict[str, Any]) -> tuple[float, str]:
     """The stream's fixed cost a month, whatever the volume, and what it is."""
-    price = {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+    price = unit_prices(prices)
     if topo.stream is None:
         return 0.0, "no stream"
     if topo.stream.on_demand:
@@ -362,7 +367,7 @@ def stream_month(topo: Topology, prices: dict[str, Any]) -> tuple[float, str]:
 
 def express_cost(used: Usage, assumptions: Assumptions, prices: dict[str, Any]) -> float:
     """USD per order for an Express saga calling each service synchronously (64 MB, 100 ms steps)."""
-    price = {name: float(entry["usd"]) for name, entry in prices["prices"].items()}
+    price = unit_prices(prices)
     # Each service step becomes a synchronous call the execution waits on; billed in 100 ms steps.
     seconds = math.ceil(max(1, used.service_steps) * assumptions.record_ms / 100) / 10
     return price["stepfunctions_express_request"] + 64 / 1024 * seconds * price["stepfunctions_express_gb_second"]
