@@ -188,7 +188,6 @@ def _choices_section(ctx: _Context, add: Callable[[str], None]) -> None:
         "**Keep Standard**: something is lost."
     )
     x86 = per_path[0]["Lambda"]
-    confirmed_total = sum(per_path[0].values())
     arm = costs(confirmed, topo, assumptions, prices, architecture="arm64")["Lambda"]
     architectures = sorted({spec.architecture for spec in topo.functions.values()})
     add(
@@ -197,7 +196,7 @@ def _choices_section(ctx: _Context, add: Callable[[str], None]) -> None:
         f"({(1 - arm / x86) if x86 else 0:.0%} less; GB-second "
         f"${float(prices['prices']['lambda_gb_second_x86_64']['usd']):.10f} vs "
         f"${float(prices['prices']['lambda_gb_second_arm64']['usd']):.10f}), "
-        f"{(x86 - arm) / confirmed_total:.1%} of a confirmed order's cost. The code is pure Python and the layer's "
+        f"{(x86 - arm) / ctx.total:.1%} of a confirmed order's cost. The code is pure Python and the layer's "
         "compiled dependencies (pydantic-core, wrapt) publish manylinux aarch64 wheels, so AWS would run it as is; "
         "but on an x86_64 laptop `sam build` would cross-build the layer and `sam local invoke` would run every "
         "sample under QEMU emulation, or not at all where Docker has no arm64 emulation (stock Linux). "
